@@ -1,0 +1,30 @@
+"""pal-eval: PAL pre-training and downstream evaluation of temporal action localization.
+
+``import pal_eval`` does two things and nothing heavy:
+
+1. absorbs the known breakages of the pinned stack (:mod:`pal_eval.compat`);
+2. registers every pal-eval module (models, backbones, heads, datasets, transforms,
+   metrics, hooks) into ``mmaction.registry`` as soon as MMEngine is in use: at once
+   when MMEngine is already imported (e.g. ``custom_imports`` in a config), otherwise
+   right after its import. Commands that need no model (``pal-eval evaluate``,
+   ``pal-eval synth``) therefore never import torch.
+
+A config needs only::
+
+    custom_imports = dict(imports=['pal_eval'], allow_failed_imports=False)
+"""
+from pal_eval import compat as _compat
+
+__version__ = '0.1.0'
+
+_compat.restore_numpy_aliases()
+_compat.install_drn_standin()
+
+
+def _setup_openmmlab() -> None:
+    from pal_eval.registration import register_all_modules
+
+    register_all_modules()
+
+
+_compat.run_when_imported('mmengine', _setup_openmmlab)

@@ -1,0 +1,5 @@
+import sys
+
+from pal_eval.cli import main
+
+sys.exit(main())

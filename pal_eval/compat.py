@@ -1,0 +1,213 @@
+"""Absorb the known breakages of the pinned OpenMMLab stack, so users never meet them.
+
+Each fix is one small function, applied once by ``import pal_eval`` (the numpy and
+mmaction2 fixes) or as soon as MMEngine is imported (the torch/MMEngine fixes), and
+each has a test in ``tests/test_compat.py`` that fails without it.
+
+The fixes:
+
+* :func:`restore_numpy_aliases`: numpy>=2.4 removed ``np.trapz`` and ``np.in1d``,
+  which mmaction2's evaluation code still calls.
+* :func:`install_drn_standin`: the mmaction2 1.2.0 wheel ships without
+  ``mmaction/models/localizers/drn``, so ``import mmaction.models`` fails. A stand-in
+  module is put in place only when the subpackage is really missing.
+* :func:`allow_mmengine_checkpoint_globals`: torch>=2.6 loads with
+  ``weights_only=True`` by default, and MMEngine's checkpoints carry a few non-tensor
+  objects (its ``HistoryBuffer``, numpy arrays and scalars in the message hub). We add
+  exactly those types to torch's safe-globals allowlist: MMEngine's ``--resume`` and
+  ``load_from`` work again while safe loading stays on everywhere.
+* :func:`make_ddp_work_on_cpu`: MMEngine's ``pytorch`` launcher calls
+  ``torch.cuda.set_device`` and wraps the model with ``device_ids=[LOCAL_RANK]``
+  even when there is no GPU; on CPU we initialise the process group with gloo and
+  build DDP without device ids.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import sys
+import types
+from collections.abc import Callable
+
+__all__ = [
+    'restore_numpy_aliases',
+    'install_drn_standin',
+    'allow_mmengine_checkpoint_globals',
+    'make_ddp_work_on_cpu',
+    'run_when_imported',
+]
+
+
+def restore_numpy_aliases() -> list[str]:
+    """Re-create ``np.trapz``/``np.in1d`` where numpy>=2.4 removed them.
+
+    Returns:
+        The names that were added (empty when numpy still has them).
+    """
+    import numpy as np
+
+    added = []
+    if not hasattr(np, 'trapz'):
+        np.trapz = np.trapezoid
+        added.append('trapz')
+    if not hasattr(np, 'in1d'):
+        def in1d(ar1, ar2, assume_unique=False, invert=False):
+            return np.isin(np.ravel(ar1), ar2, assume_unique=assume_unique, invert=invert)
+        np.in1d = in1d
+        added.append('in1d')
+    return added
+
+
+DRN_MODULE = 'mmaction.models.localizers.drn'
+
+
+def _drn_is_missing() -> bool:
+    """Whether the installed mmaction lacks ``models/localizers/drn`` (without importing it)."""
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return False  # mmaction is not installed: nothing to repair.
+    for root in spec.submodule_search_locations:
+        if os.path.isdir(os.path.join(root, 'models', 'localizers', 'drn')):
+            return False
+    return True
+
+
+def install_drn_standin(force: bool = False) -> bool:
+    """Provide ``mmaction.models.localizers.drn`` when the wheel lacks it.
+
+    ``mmaction/models/localizers/__init__.py`` does ``from .drn.drn import DRN``.
+    Pre-seeding ``sys.modules`` with a package and a module exposing a ``DRN``
+    placeholder lets that import succeed; building a DRN model then fails with a
+    clear message instead of every ``import mmaction.models`` failing.
+
+    Args:
+        force: Install even when the subpackage exists (used by tests).
+
+    Returns:
+        True if the stand-in was installed.
+    """
+    if DRN_MODULE in sys.modules or not (force or _drn_is_missing()):
+        return False
+
+    class DRN:  # noqa: D401 - placeholder with an explicit error
+        """Placeholder: mmaction2 1.2.0's wheel does not ship the DRN localizer."""
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError(
+                'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
+                'mmaction/models/localizers/drn (pal-eval installed a stand-in). '
+                'Use TAN2D from pal-eval for grounding.')
+
+    package = types.ModuleType(DRN_MODULE)
+    package.__path__ = []  # a package, so `.drn.drn` resolves below it
+    module = types.ModuleType(DRN_MODULE + '.drn')
+    module.DRN = DRN
+    package.drn = module
+    package.DRN = DRN
+    package.__pal_eval_standin__ = True
+    sys.modules[DRN_MODULE] = package
+    sys.modules[DRN_MODULE + '.drn'] = module
+    return True
+
+
+def allow_mmengine_checkpoint_globals() -> list[str]:
+    """Allow-list the non-tensor types MMEngine stores in its checkpoints.
+
+    ``torch.load`` keeps ``weights_only=True``; only these types become loadable:
+    MMEngine's ``HistoryBuffer`` (message hub), numpy arrays, dtypes and scalars,
+    and MMEngine's ``ConfigDict``. A pickle that tries to call anything else
+    (``os.system``...) is still refused.
+
+    Returns:
+        The qualified names of the allow-listed objects.
+    """
+    import numpy as np
+    import torch
+    from mmengine.config import ConfigDict
+    from mmengine.logging import HistoryBuffer
+
+    allowed: list = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype,
+                     np._core.multiarray._reconstruct, np._core.multiarray.scalar]
+    # numpy>=1.25 pickles dtypes by their class (np.dtypes.Float64DType, ...).
+    allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
+    torch.serialization.add_safe_globals(allowed)
+    return [f'{getattr(obj, "__module__", "?")}.{getattr(obj, "__name__", obj)}'
+            for obj in allowed]
+
+
+def make_ddp_work_on_cpu() -> None:
+    """Let MMEngine's ``--launcher pytorch`` run on CPU (gloo).
+
+    MMEngine 0.10.7 calls ``torch.cuda.set_device(LOCAL_RANK)`` unconditionally and
+    always passes ``device_ids=[LOCAL_RANK]`` to DDP; both fail without CUDA. With
+    CUDA present, MMEngine's behaviour is unchanged.
+    """
+    import torch
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import distributed as mm_ddp
+
+    if getattr(dist_utils._init_dist_pytorch, '__pal_eval_patched__', False):
+        return
+    original_init = dist_utils._init_dist_pytorch
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
+        if torch.cuda.is_available():
+            return original_init(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'  # nccl needs GPUs; gloo is torch's CPU backend
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch.__pal_eval_patched__ = True
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+    original_ddp_init = mm_ddp.MMDistributedDataParallel.__init__
+
+    def __init__(self, module, detect_anomalous_params=False, **kwargs):
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        original_ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
+
+    mm_ddp.MMDistributedDataParallel.__init__ = __init__
+
+
+class _PostImportHook(importlib.abc.MetaPathFinder):
+    """Run a callback right after a given top-level module finished importing."""
+
+    def __init__(self, name: str, callback: Callable[[], None]):
+        self.name = name
+        self.callback = callback
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original_exec = loader.exec_module
+        callback = self.callback
+
+        def exec_module(module):
+            original_exec(module)
+            callback()
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def run_when_imported(name: str, callback: Callable[[], None]) -> None:
+    """Call ``callback`` now if module ``name`` is imported, else right after its import.
+
+    This keeps ``import pal_eval`` light (no torch) for commands such as
+    ``pal-eval evaluate``, while anything that touches MMEngine still finds every
+    pal-eval module registered.
+    """
+    if name in sys.modules:
+        callback()
+    else:
+        sys.meta_path.insert(0, _PostImportHook(name, callback))

@@ -1,0 +1,6 @@
+"""MMEngine datasets reading extracted features for the downstream heads (registered on import).
+
+* :mod:`.localization`: ActivityNet-style (resampled to T) and THUMOS-style (sliding windows)
+* :mod:`.grounding`: sentence queries over clip features
+"""
+from pal_eval.data.datasets import grounding, localization  # noqa: F401

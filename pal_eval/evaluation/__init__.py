@@ -1,0 +1,1 @@
+"""pal-eval evaluation stage."""

@@ -1,0 +1,1 @@
+"""MMEngine metrics (registered in mmaction.registry.METRICS) on top of the functional core."""

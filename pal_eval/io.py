@@ -1,0 +1,78 @@
+"""Small file helpers shared by every stage: atomic writes, JSON with clear errors."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from pal_eval.errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = 'w') -> Iterator[IO]:
+    """Write ``path`` through a temporary file in the same folder, renamed on success.
+
+    A crash or a kill at any moment leaves either the old file or the new one,
+    never a truncated file.
+
+    Args:
+        path: Destination file.
+        mode: ``'w'`` (text) or ``'wb'`` (binary).
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / 'a.txt'
+        >>> with atomic_write(target) as f:
+        ...     _ = f.write('hello')
+        >>> target.read_text()
+        'hello'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> None:
+    """Atomically write ``obj`` as JSON (sorted insertion order kept, UTF-8)."""
+    with atomic_write(path) as handle:
+        json.dump(obj, handle, indent=indent, ensure_ascii=False)
+        handle.write('\n')
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, turning I/O and syntax problems into one-line :class:`InputError`.
+
+    Raises:
+        InputError: the file is missing, empty, or not valid JSON.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, 'file not found') from None
+    except IsADirectoryError:
+        raise InputError(path, 'is a directory, expected a JSON file') from None
+    except OSError as exc:
+        raise InputError(path, f'cannot read: {exc.strerror}') from None
+    if not text.strip():
+        raise InputError(path, 'file is empty')
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, 'lineno', None)
+        where = f' (line {line})' if line else ''
+        raise InputError(path, f'not valid JSON{where}: {exc.args[0].split(":")[0]}') from None

@@ -1,0 +1,1 @@
+"""Pre-training: PAL, MoCo-v2 baseline, the clip encoder (PALBackbone). Importing registers them."""

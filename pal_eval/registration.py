@@ -1,0 +1,34 @@
+"""Register every pal-eval module into ``mmaction.registry``.
+
+Called by ``import pal_eval`` once MMEngine is imported (see :mod:`pal_eval`). The
+modules below register themselves with ``@MODELS.register_module()`` and friends on
+import; listing them here, instead of importing them from package ``__init__`` files,
+keeps light packages (metrics core, annotation I/O, synthetic data) free of torch.
+"""
+from __future__ import annotations
+
+import importlib
+
+from pal_eval import compat
+
+#: Modules whose import registers pal-eval components into ``mmaction.registry``.
+REGISTERED_MODULES: tuple[str, ...] = (
+    'pal_eval.evaluation.metrics',   # METRICS: detection mAP, AR@AN, grounding recall
+    'pal_eval.pretrain',             # MODELS: PAL, MoCoV2, PALBackbone; TRANSFORMS; DATASETS
+    'pal_eval.data.datasets',        # DATASETS/TRANSFORMS: feature datasets for the heads
+    'heads',                         # MODELS: BoundaryMatchingNetwork, GTAD, TAN2D
+)
+
+_done = False
+
+
+def register_all_modules() -> None:
+    """Apply the MMEngine/torch fixes and import every registering module (idempotent)."""
+    global _done
+    if _done:
+        return
+    _done = True
+    compat.allow_mmengine_checkpoint_globals()
+    compat.make_ddp_work_on_cpu()
+    for name in REGISTERED_MODULES:
+        importlib.import_module(name)
