@@ -1,0 +1,121 @@
+"""Temporal intersection over union (tIoU): the one implementation every stage uses.
+
+The formula is the ActivityNet one (``Evaluation/utils.py::segment_iou``), kept
+operation for operation so that a tIoU exactly equal to a threshold lands on the same
+side as in the official evaluators::
+
+    intersection = max(0, min(end_a, end_b) - max(start_a, start_b))
+    union        = (end_b - start_b) + (end_a - start_a) - intersection
+    tIoU         = intersection / union
+
+Everything is float64: mmaction2's ports hold tIoU in float32, which moves values that
+equal a threshold (0.5, 0.75, ...) to the wrong side of it.
+
+Degenerate pairs (union <= 0, i.e. two zero-length segments) get tIoU 0 instead of the
+official NaN: a point cannot overlap anything, and NaN would poison sorts and means.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ['segment_tiou', 'pairwise_tiou', 'paired_tiou', 'as_segments']
+
+
+def as_segments(segments: ArrayLike) -> np.ndarray:
+    """Return ``segments`` as a float64 array of shape ``[N, 2]`` (``[start, end]`` rows).
+
+    Args:
+        segments: Anything numpy turns into ``[N, 2]`` (or a single ``[2]`` segment).
+
+    Returns:
+        A contiguous float64 array ``[N, 2]``.
+
+    Examples:
+        >>> as_segments([1, 2]).shape
+        (1, 2)
+    """
+    array = np.asarray(segments, dtype=np.float64)
+    if array.ndim == 1 and array.shape[0] == 2:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f'segments must have shape [N, 2], got {array.shape}')
+    return np.ascontiguousarray(array)
+
+
+def _divide(intersection: np.ndarray, union: np.ndarray) -> np.ndarray:
+    # union <= 0 only for two zero-length segments: define their tIoU as 0 (see module doc).
+    out = np.zeros(np.broadcast_shapes(intersection.shape, union.shape), dtype=np.float64)
+    np.divide(intersection, union, out=out, where=union > 0)
+    return out
+
+
+def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike) -> np.ndarray:
+    """tIoU between one segment and each of ``N`` candidates.
+
+    Args:
+        target_segment: ``[start, end]``.
+        candidate_segments: ``[N, 2]`` array of ``[start, end]``.
+
+    Returns:
+        float64 array ``[N]`` with values in ``[0, 1]``.
+
+    Examples:
+        >>> segment_tiou([0, 10], [[0, 10], [5, 15], [20, 30]]).tolist()
+        [1.0, 0.3333333333333333, 0.0]
+    """
+    target = np.asarray(target_segment, dtype=np.float64).reshape(2)
+    candidates = as_segments(candidate_segments)
+    intersection = (np.minimum(target[1], candidates[:, 1])
+                    - np.maximum(target[0], candidates[:, 0])).clip(0)
+    union = (candidates[:, 1] - candidates[:, 0]) + (target[1] - target[0]) - intersection
+    return _divide(intersection, union)
+
+
+def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
+    """tIoU between every segment of ``segments_a`` and every segment of ``segments_b``.
+
+    ``pairwise_tiou(a, b)[i, j] == segment_tiou(a[i], b[j:j+1])[0]`` bit for bit
+    (float addition is commutative, so the argument order does not matter either).
+
+    Args:
+        segments_a: ``[N, 2]``.
+        segments_b: ``[M, 2]``.
+
+    Returns:
+        float64 array ``[N, M]``.
+
+    Examples:
+        >>> pairwise_tiou([[0, 2], [1, 3]], [[1, 2]]).tolist()
+        [[0.5], [0.5]]
+    """
+    a = as_segments(segments_a)
+    b = as_segments(segments_b)
+    intersection = (np.minimum(a[:, None, 1], b[None, :, 1])
+                    - np.maximum(a[:, None, 0], b[None, :, 0])).clip(0)
+    union = (b[None, :, 1] - b[None, :, 0]) + (a[:, None, 1] - a[:, None, 0]) - intersection
+    return _divide(intersection, union)
+
+
+def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
+    """tIoU of row ``i`` of ``segments_a`` with row ``i`` of ``segments_b`` (same length).
+
+    Used for flat lists of (prediction, ground truth) pairs.
+
+    Args:
+        segments_a: ``[N, 2]``.
+        segments_b: ``[N, 2]``.
+
+    Returns:
+        float64 array ``[N]``.
+
+    Examples:
+        >>> paired_tiou([[0, 2], [0, 1]], [[1, 2], [2, 3]]).tolist()
+        [0.5, 0.0]
+    """
+    a = as_segments(segments_a)
+    b = as_segments(segments_b)
+    intersection = (np.minimum(a[:, 1], b[:, 1]) - np.maximum(a[:, 0], b[:, 0])).clip(0)
+    union = (b[:, 1] - b[:, 0]) + (a[:, 1] - a[:, 0]) - intersection
+    return _divide(intersection, union)
+

@@ -1,0 +1,52 @@
+"""Hard NMS against a literal loop version of 2D-TAN's algorithm."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pal_eval.postprocess.nms import nms
+
+
+def loop_nms(segments, scores, threshold, top_k=None):
+    """Reference: visit by score (stable), keep unless some kept one overlaps > threshold."""
+    def tiou(a, b):
+        inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+        union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+        return inter / union if union > 0 else 0.0
+
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])  # Python sort is stable
+    keep = []
+    for i in order:
+        if top_k and len(keep) == top_k:
+            break
+        if all(tiou(segments[i], segments[k]) <= threshold for k in keep):
+            keep.append(i)
+    return keep
+
+
+def test_hand_worked():
+    segs = [[0, 10], [1, 10], [20, 30], [0, 5]]
+    # [1,10] vs [0,10] = 0.9 > 0.5 -> dropped; [0,5] vs [0,10] = 0.5, not > 0.5 -> kept
+    assert nms(segs, [0.9, 0.8, 0.7, 0.6], 0.5).tolist() == [0, 2, 3]
+    assert nms(segs, [0.9, 0.8, 0.7, 0.6], 0.5, top_k=2).tolist() == [0, 2]
+
+
+def test_ties_keep_input_order():
+    segs = [[0, 10], [0, 10], [0, 10]]
+    assert nms(segs, [0.5, 0.5, 0.5], 0.5).tolist() == [0]
+    assert nms(segs, [0.5, 0.7, 0.7], 0.5).tolist() == [1]
+
+
+def test_empty():
+    assert nms(np.zeros((0, 2)), np.zeros(0), 0.5).tolist() == []
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_matches_loop_reference(seed):
+    rng = np.random.default_rng(seed)
+    segs = np.sort(rng.integers(0, 30, size=(60, 2)), axis=1) / 2
+    scores = rng.integers(0, 10, size=60) / 10  # many ties
+    for threshold in (0.3, 0.5, 0.7):
+        for top_k in (None, 5):
+            want = loop_nms(segs.tolist(), scores.tolist(), threshold, top_k)
+            assert nms(segs, scores, threshold, top_k).tolist() == want
