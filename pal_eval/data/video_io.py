@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,34 @@ def read_video(path: str | os.PathLike, *,
     if not frames:
         raise InputError(path, 'video has no decodable frames')
     return np.stack(frames), fps
+
+
+def iter_frames(path: str | os.PathLike, *,
+                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+    """Decode a video frame by frame (RGB uint8 ``[H, W, 3]``) without holding it in memory.
+
+    Used by feature extraction, where whole videos at full length would not fit in memory.
+
+    Args:
+        path: Video file.
+        size: Optional ``(height, width)`` to resize to (done by FFmpeg's scaler).
+
+    Raises:
+        InputError: the file is missing, empty or not decodable (also mid-stream).
+    """
+    import av
+
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise InputError(path, 'video file not found or empty')
+    kwargs = {} if size is None else {'height': size[0], 'width': size[1]}
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(path, 'no video stream')
+            stream = container.streams.video[0]
+            stream.thread_type = 'AUTO'
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format='rgb24', **kwargs)
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise InputError(path, f'cannot decode video: {exc}') from None
