@@ -1,12 +1,17 @@
 """Temporal intersection over union (tIoU): the one implementation every stage uses.
 
-The formula is the ActivityNet one (``Evaluation/utils.py::segment_iou``), kept
+The default formula is the ActivityNet one (``Evaluation/utils.py::segment_iou``), kept
 operation for operation so that a tIoU exactly equal to a threshold lands on the same
 side as in the official evaluators::
 
     intersection = max(0, min(end_a, end_b) - max(start_a, start_b))
-    union        = (end_b - start_b) + (end_a - start_a) - intersection
+    union        = (end_b - start_b) + (end_a - start_a) - intersection   # union='sum'
     tIoU         = intersection / union
+
+``union='hull'`` computes the union as ``max(ends) - min(starts)`` instead, as 2D-TAN's
+``iou`` and the THUMOS14 MATLAB kit's ``intervalsingleoverlapvalseconds`` do. Both are
+the same number mathematically for overlapping segments (and 0 otherwise), but not
+always bit for bit; the evaluators pick the form of the code they reproduce.
 
 Everything is float64: mmaction2's ports hold tIoU in float32, which moves values that
 equal a threshold (0.5, 0.75, ...) to the wrong side of it.
@@ -16,10 +21,14 @@ official NaN: a point cannot overlap anything, and NaN would poison sorts and me
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = ['segment_tiou', 'pairwise_tiou', 'paired_tiou', 'as_segments']
+
+Union = Literal['sum', 'hull']
 
 
 def as_segments(segments: ArrayLike) -> np.ndarray:
@@ -38,24 +47,37 @@ def as_segments(segments: ArrayLike) -> np.ndarray:
     array = np.asarray(segments, dtype=np.float64)
     if array.ndim == 1 and array.shape[0] == 2:
         array = array[None, :]
+    if array.size == 0:
+        return np.zeros((0, 2), dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f'segments must have shape [N, 2], got {array.shape}')
     return np.ascontiguousarray(array)
 
 
-def _divide(intersection: np.ndarray, union: np.ndarray) -> np.ndarray:
-    # union <= 0 only for two zero-length segments: define their tIoU as 0 (see module doc).
-    out = np.zeros(np.broadcast_shapes(intersection.shape, union.shape), dtype=np.float64)
-    np.divide(intersection, union, out=out, where=union > 0)
+def _tiou(start_a, end_a, start_b, end_b, union: Union) -> np.ndarray:
+    """Broadcasting core shared by the three public functions (one formula, one place)."""
+    intersection = (np.minimum(end_a, end_b) - np.maximum(start_a, start_b)).clip(0)
+    if union == 'sum':
+        union_length = (end_b - start_b) + (end_a - start_a) - intersection
+    elif union == 'hull':
+        union_length = np.maximum(end_a, end_b) - np.minimum(start_a, start_b)
+    else:
+        raise ValueError(f"union must be 'sum' or 'hull', got {union!r}")
+    out = np.zeros(np.broadcast_shapes(np.shape(intersection), np.shape(union_length)),
+                   dtype=np.float64)
+    # union <= 0 only for two zero-length segments: their tIoU is 0 (see module doc).
+    np.divide(intersection, union_length, out=out, where=union_length > 0)
     return out
 
 
-def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike) -> np.ndarray:
+def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike,
+                 union: Union = 'sum') -> np.ndarray:
     """tIoU between one segment and each of ``N`` candidates.
 
     Args:
         target_segment: ``[start, end]``.
         candidate_segments: ``[N, 2]`` array of ``[start, end]``.
+        union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
 
     Returns:
         float64 array ``[N]`` with values in ``[0, 1]``.
@@ -66,13 +88,11 @@ def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike) -> np
     """
     target = np.asarray(target_segment, dtype=np.float64).reshape(2)
     candidates = as_segments(candidate_segments)
-    intersection = (np.minimum(target[1], candidates[:, 1])
-                    - np.maximum(target[0], candidates[:, 0])).clip(0)
-    union = (candidates[:, 1] - candidates[:, 0]) + (target[1] - target[0]) - intersection
-    return _divide(intersection, union)
+    return _tiou(target[0], target[1], candidates[:, 0], candidates[:, 1], union)
 
 
-def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
+def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
+                  union: Union = 'sum') -> np.ndarray:
     """tIoU between every segment of ``segments_a`` and every segment of ``segments_b``.
 
     ``pairwise_tiou(a, b)[i, j] == segment_tiou(a[i], b[j:j+1])[0]`` bit for bit
@@ -81,6 +101,7 @@ def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
     Args:
         segments_a: ``[N, 2]``.
         segments_b: ``[M, 2]``.
+        union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
 
     Returns:
         float64 array ``[N, M]``.
@@ -91,13 +112,11 @@ def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
     """
     a = as_segments(segments_a)
     b = as_segments(segments_b)
-    intersection = (np.minimum(a[:, None, 1], b[None, :, 1])
-                    - np.maximum(a[:, None, 0], b[None, :, 0])).clip(0)
-    union = (b[None, :, 1] - b[None, :, 0]) + (a[:, None, 1] - a[:, None, 0]) - intersection
-    return _divide(intersection, union)
+    return _tiou(a[:, None, 0], a[:, None, 1], b[None, :, 0], b[None, :, 1], union)
 
 
-def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
+def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
+                union: Union = 'sum') -> np.ndarray:
     """tIoU of row ``i`` of ``segments_a`` with row ``i`` of ``segments_b`` (same length).
 
     Used for flat lists of (prediction, ground truth) pairs.
@@ -105,6 +124,7 @@ def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
     Args:
         segments_a: ``[N, 2]``.
         segments_b: ``[N, 2]``.
+        union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
 
     Returns:
         float64 array ``[N]``.
@@ -115,7 +135,4 @@ def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike) -> np.ndarray:
     """
     a = as_segments(segments_a)
     b = as_segments(segments_b)
-    intersection = (np.minimum(a[:, 1], b[:, 1]) - np.maximum(a[:, 0], b[:, 0])).clip(0)
-    union = (b[:, 1] - b[:, 0]) + (a[:, 1] - a[:, 0]) - intersection
-    return _divide(intersection, union)
-
+    return _tiou(a[:, 0], a[:, 1], b[:, 0], b[:, 1], union)

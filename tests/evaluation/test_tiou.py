@@ -57,3 +57,16 @@ def test_pairwise_matches_scalar_loop(seed):
 def test_bad_shape_raises():
     with pytest.raises(ValueError):
         pairwise_tiou(np.zeros((3, 3)), np.zeros((1, 2)))
+
+
+def test_hull_union_matches_2dtan_formula():
+    rng = np.random.default_rng(7)
+    a = np.sort(rng.uniform(0, 10, size=(20, 2)), axis=1)
+    b = np.sort(rng.uniform(0, 10, size=(5, 2)), axis=1)
+    got = pairwise_tiou(a, b, union='hull')
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            inter = max(0.0, min(x[1], y[1]) - max(x[0], y[0]))
+            hull = max(x[1], y[1]) - min(x[0], y[0])
+            assert got[i, j] == inter / hull
+    np.testing.assert_allclose(got, pairwise_tiou(a, b), rtol=0, atol=1e-12)
