@@ -1,0 +1,126 @@
+"""Our metrics next to the published ones: deltas, tolerance, markdown."""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from pal_eval.errors import InputError
+from pal_eval.leaderboard.metrics_io import load_metrics
+from pal_eval.leaderboard.reference import UNSCALED_METRICS, ReferenceTable
+
+#: file names looked for under ``<results dir>/<row id>/`` (what ``leaderboard run`` writes)
+RESULT_FILES = ('metrics.json', 'results.json')
+
+
+def compare_with_reference(table: ReferenceTable, results: Mapping[str, Mapping[str, float]],
+                           *, tolerance: float | None = None) -> pd.DataFrame:
+    """Put our metrics next to the published ones, one line per (row, metric).
+
+    Args:
+        table: The published rows.
+        results: Reference row id -> our flat metrics (fractions in [0, 1], as written by
+            ``pal-eval evaluate``; ``GFLOPs_per_video`` and other
+            :data:`~pal_eval.leaderboard.reference.UNSCALED_METRICS` as they are).
+        tolerance: Overrides every row's tolerance (in the table's unit).
+
+    Returns:
+        Columns ``id, dataset, method, features, metric, published, ours, delta,
+        tolerance, status, verified``; ``status`` is ``within`` (|delta| <= tolerance),
+        ``above``, ``below`` or ``missing`` (the metric is not in our results).
+
+    Raises:
+        KeyError: a results id that is not a row of ``table``.
+
+    Examples:
+        >>> from pal_eval.leaderboard.reference import load_reference
+        >>> table = load_reference()
+        >>> frame = compare_with_reference(table, {'gtad_tsp_anet_opentad':
+        ...                                        {'average_mAP': 0.3500}})
+        >>> row = frame.set_index('metric').loc['average_mAP']
+        >>> round(row['delta'], 2), row['status']
+        (-1.2, 'below')
+    """
+    scale = 100.0 if table.unit == 'percent' else 1.0
+    records = []
+    for row_id, ours in results.items():
+        row = table.row(row_id)
+        limit = row.tolerance if tolerance is None else float(tolerance)
+        for name, published in row.metrics.items():
+            value = ours.get(name)
+            if value is None:
+                mine, delta, status = math.nan, math.nan, 'missing'
+            else:
+                mine = value if name in UNSCALED_METRICS else value * scale
+                delta = mine - published
+                status = ('within' if abs(delta) <= limit + 1e-12
+                          else 'above' if delta > 0 else 'below')
+            records.append({'id': row.id, 'dataset': row.dataset, 'method': row.method,
+                            'features': row.features, 'metric': name, 'published': published,
+                            'ours': mine, 'delta': delta, 'tolerance': limit, 'status': status,
+                            'verified': row.verified})
+    columns = ['id', 'dataset', 'method', 'features', 'metric', 'published', 'ours', 'delta',
+               'tolerance', 'status', 'verified']
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
+    """Render :func:`compare_with_reference`'s table as GitHub markdown.
+
+    Args:
+        frame: The comparison table.
+        unit: Printed in the header note.
+
+    Returns:
+        A markdown table (pandas + tabulate) followed by a one-line legend.
+    """
+    shown = frame.copy()
+    shown['verified'] = shown['verified'].map({True: 'yes', False: 'no'})
+    table = shown.to_markdown(index=False, floatfmt='.2f', missingval='-')
+    legend = (f'\nValues in {unit} (GFLOPs for GFLOPs_per_video). status: "within" when '
+              '|ours - published| <= tolerance; "verified" says whether the published value '
+              'was read in its source (benchmarks/reference_results.yaml).\n')
+    return table + '\n' + legend
+
+
+def collect_results(table: ReferenceTable, *, results_dir: str | os.PathLike | None = None,
+                    pairs: list[str] = ()) -> dict[str, dict[str, float]]:
+    """Find our metric files for reference rows.
+
+    Args:
+        table: The published rows (ids are validated against it).
+        results_dir: A folder holding ``<row id>/metrics.json`` (the layout
+            ``pal-eval leaderboard run`` writes) or ``<row id>.json``; rows without a file
+            are skipped.
+        pairs: Explicit ``ROW_ID=FILE`` strings; several files for one row are merged.
+
+    Returns:
+        Row id -> flat metrics.
+
+    Raises:
+        InputError: a pair without ``=``, an unknown row id, an unreadable metric file.
+    """
+    known = {row.id for row in table.rows}
+    found: dict[str, dict[str, float]] = {}
+    if results_dir is not None:
+        root = Path(results_dir)
+        if not root.is_dir():
+            raise InputError(root, 'results folder not found')
+        for row_id in sorted(known):
+            for candidate in [root / row_id / name for name in RESULT_FILES] + \
+                    [root / f'{row_id}.json']:
+                if candidate.is_file():
+                    found.setdefault(row_id, {}).update(load_metrics(candidate))
+                    break
+    for pair in pairs:
+        row_id, sep, file_name = pair.partition('=')
+        if not sep or not row_id or not file_name:
+            raise InputError(pair, 'expected ROW_ID=METRICS_JSON', field='--result')
+        if row_id not in known:
+            raise InputError(file_name, f'unknown reference row {row_id!r} (see '
+                             '`pal-eval leaderboard compare --list`)', field='--result')
+        found.setdefault(row_id, {}).update(load_metrics(file_name))
+    return found
