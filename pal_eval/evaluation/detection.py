@@ -1,0 +1,300 @@
+"""Temporal action detection mAP, ActivityNet protocol (``Evaluation/eval_detection.py``).
+
+Semantics reproduced exactly (float64 throughout):
+
+* only ground-truth videos of the evaluated subset count; ``mAP`` is the mean over the
+  ground-truth classes (a class without predictions has AP 0), ``average_mAP`` the mean
+  over tIoU thresholds;
+* per class, predictions are visited by decreasing score, ties in input order (stable
+  sort); each takes, among the still unmatched ground truths of its video and class, the
+  one with the highest tIoU if that tIoU >= threshold (true positive), otherwise it is a
+  false positive; among ground truths with *equal* tIoU the later one in file order is
+  taken, which is what the official ``argsort()[::-1]`` does;
+* predictions on videos without ground truth of their class (including videos outside
+  the subset) are false positives;
+* AP is VOC-2011 all-point interpolated AP (:func:`interpolated_average_precision`).
+
+Labels that are not ground-truth classes of the subset make the official code crash
+(``KeyError``); here they are dropped and counted (``strict=True`` raises instead).
+
+Why a hand-written matcher: no library implements this greedy, order-dependent matching.
+The official code loops over every prediction in Python (minutes at ActivityNet scale).
+:func:`greedy_match` gives the same answer with vectorised rounds: in each round, every
+(threshold, video, class) group takes its next true positive at once (see its docstring),
+so the number of rounds is the largest number of ground truths in one group.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pal_eval.errors import PalEvalError
+from pal_eval.evaluation.tiou import paired_tiou
+
+__all__ = ['ANET_TIOU_THRESHOLDS', 'THUMOS14_TIOU_THRESHOLDS', 'DetectionResult',
+           'interpolated_average_precision', 'greedy_match', 'evaluate_detection',
+           'UnknownLabelError']
+
+#: ActivityNet default: 0.50, 0.55, ..., 0.95 (``np.linspace(0.5, 0.95, 10)`` as upstream).
+ANET_TIOU_THRESHOLDS: tuple[float, ...] = tuple(np.linspace(0.5, 0.95, 10).tolist())
+#: THUMOS14 convention of the TAL literature.
+THUMOS14_TIOU_THRESHOLDS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+class UnknownLabelError(PalEvalError):
+    """Predictions name classes that have no ground truth in the subset (``strict`` mode)."""
+
+
+@dataclass
+class DetectionResult:
+    """Detection metrics; all values are fractions in [0, 1].
+
+    Attributes:
+        tiou_thresholds: The thresholds, in the order of ``mAP``.
+        mAP: Mean AP over classes, one value per threshold.
+        average_mAP: Mean of ``mAP``.
+        ap_per_class: Class name -> AP per threshold (ground-truth class order).
+        num_ignored: Predictions dropped because their label is not a subset class.
+        ignored_labels: Those labels, with counts.
+    """
+
+    tiou_thresholds: list[float]
+    mAP: list[float]
+    average_mAP: float
+    ap_per_class: dict[str, list[float]]
+    num_ignored: int = 0
+    ignored_labels: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON form written by ``pal-eval evaluate detection --out``."""
+        return {'tiou_thresholds': self.tiou_thresholds, 'mAP': self.mAP,
+                'average_mAP': self.average_mAP, 'ap_per_class': self.ap_per_class}
+
+
+def interpolated_average_precision(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    """VOC-2011 all-point interpolated AP (ActivityNet ``interpolated_prec_rec``).
+
+    Precision is made monotone from the right, then summed over the recall steps. The
+    arithmetic is the official one (same arrays, same ``np.sum``), so results agree bit
+    for bit; only the right-to-left max loop is replaced by ``maximum.accumulate``.
+
+    Args:
+        precision: ``[..., N]`` precision after each ranked prediction.
+        recall: ``[..., N]`` recall after each ranked prediction.
+
+    Returns:
+        ``[...]`` AP values.
+
+    Examples:
+        >>> float(interpolated_average_precision(np.array([1.0, 0.5]), np.array([0.5, 0.5])))
+        0.5
+    """
+    precision = np.asarray(precision, dtype=np.float64)
+    recall = np.asarray(recall, dtype=np.float64)
+    lead = precision.shape[:-1]
+    flat_p = precision.reshape(-1, precision.shape[-1])
+    flat_r = recall.reshape(-1, recall.shape[-1])
+    out = np.empty(flat_p.shape[0], dtype=np.float64)
+    for row in range(flat_p.shape[0]):
+        mprec = np.hstack([[0.0], flat_p[row], [0.0]])
+        mrec = np.hstack([[0.0], flat_r[row], [1.0]])
+        mprec = np.maximum.accumulate(mprec[::-1])[::-1]
+        idx = np.where(mrec[1:] != mrec[:-1])[0] + 1
+        out[row] = np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx])
+    return out.reshape(lead)
+
+
+def greedy_match(group_of_pair: np.ndarray, pred_of_pair: np.ndarray, gt_of_pair: np.ndarray,
+                 rank_of_pair: np.ndarray, tiou_of_pair: np.ndarray,
+                 num_preds: int, num_gts: int) -> np.ndarray:
+    """Exact greedy matching of ranked predictions to ground truths, vectorised over groups.
+
+    Every candidate pair (prediction, ground truth) belongs to one independent group
+    (e.g. one threshold x video x class) and already satisfies the tIoU threshold.
+    Within a group, predictions are processed by increasing ``rank``; each takes the
+    unmatched ground truth of highest tIoU (ties: highest ground-truth index).
+
+    Algorithm (rounds): keep the pairs whose prediction and ground truth are both still
+    free, sorted by (group, rank, -tIoU, -gt). The first pair of each group is that
+    group's next true positive: every prediction ranked before it has no free ground
+    truth left, so it is a false positive and its outcome cannot change (ground truths
+    only get used up). Take all these first pairs at once, drop the pairs of the used
+    predictions and ground truths, repeat. Rounds = max true positives in one group.
+
+    Args:
+        group_of_pair, pred_of_pair, gt_of_pair, rank_of_pair: int arrays ``[P]``;
+            ``pred``/``gt`` index ranges ``[0, num_preds)`` / ``[0, num_gts)`` must be
+            unique per group (use compound ids when groups share predictions).
+        tiou_of_pair: float64 ``[P]``.
+        num_preds: Size of the prediction id space.
+        num_gts: Size of the ground-truth id space.
+
+    Returns:
+        bool ``[num_preds]``: whether each prediction id is a true positive.
+    """
+    order = np.lexsort((-gt_of_pair, -tiou_of_pair, rank_of_pair, group_of_pair))
+    group = group_of_pair[order]
+    pred = pred_of_pair[order]
+    gt = gt_of_pair[order]
+    is_tp = np.zeros(num_preds, dtype=bool)
+    gt_used = np.zeros(num_gts, dtype=bool)
+    while group.size:
+        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        is_tp[pred[first]] = True
+        gt_used[gt[first]] = True
+        alive = ~(is_tp[pred] | gt_used[gt])
+        group, pred, gt = group[alive], pred[alive], gt[alive]
+    return is_tp
+
+
+def _pairs_within_groups(pred_group: np.ndarray, gt_start: np.ndarray,
+                         gt_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (prediction, ground truth) index pairs sharing a group.
+
+    ``pred_group[i]`` is the group of prediction ``i`` (-1: none); ground truths of group
+    ``g`` are ``gt_start[g] : gt_start[g] + gt_count[g]`` in the group-sorted order.
+    """
+    preds = np.flatnonzero(pred_group >= 0)
+    counts = gt_count[pred_group[preds]]
+    pair_pred = np.repeat(preds, counts)
+    # offset of each pair inside its prediction's run of ground truths
+    run_start = np.repeat(np.cumsum(counts) - counts, counts)
+    offset = np.arange(pair_pred.size) - run_start
+    pair_gt = np.repeat(gt_start[pred_group[preds]], counts) + offset
+    return pair_pred, pair_gt
+
+
+def _check_thresholds(tiou_thresholds: Sequence[float]) -> np.ndarray:
+    thresholds = np.asarray(list(tiou_thresholds), dtype=np.float64).reshape(-1)
+    if thresholds.size == 0 or not np.all((thresholds > 0) & (thresholds <= 1)):
+        raise PalEvalError(f'tIoU thresholds must be in (0, 1], got {thresholds.tolist()}')
+    return thresholds
+
+
+def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
+                       tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
+                       strict: bool = False) -> DetectionResult:
+    """ActivityNet detection AP per class and tIoU threshold, mAP and average mAP.
+
+    Args:
+        ground_truth: Instances of the evaluated subset only, columns ``video_id``,
+            ``t_start``, ``t_end``, ``label`` (the canonical ``ActionAnnotations.instances``
+            filtered to a subset). Row order matters only for tIoU ties (see module doc).
+        predictions: Columns ``video_id``, ``t_start``, ``t_end``, ``label``, ``score``,
+            in submission order (it breaks score ties).
+        tiou_thresholds: Thresholds in (0, 1].
+        strict: Raise :class:`UnknownLabelError` instead of dropping predictions whose
+            label is not a ground-truth class.
+
+    Returns:
+        A :class:`DetectionResult`.
+
+    Raises:
+        PalEvalError: no ground truth (the metric is undefined).
+
+    Examples:
+        >>> gt = pd.DataFrame({'video_id': ['a'], 't_start': [0.0], 't_end': [10.0],
+        ...                    'label': ['jump']})
+        >>> pred = pd.DataFrame({'video_id': ['a', 'a'], 't_start': [20.0, 0.0],
+        ...                      't_end': [30.0, 9.0], 'label': ['jump', 'jump'],
+        ...                      'score': [0.9, 0.8]})
+        >>> evaluate_detection(gt, pred, [0.5]).mAP   # FP then TP: precision 1/2 at recall 1
+        [0.5]
+    """
+    thresholds = _check_thresholds(tiou_thresholds)
+    if len(ground_truth) == 0:
+        raise PalEvalError('no ground-truth instances to evaluate (empty subset?)')
+    num_thresholds = thresholds.size
+
+    # Classes in order of first appearance, as the official activity_index.
+    gt_labels = ground_truth['label'].to_numpy()
+    classes, gt_class = _first_appearance_codes(gt_labels)
+    class_index = pd.Index(classes)
+
+    pred_class = class_index.get_indexer(predictions['label'].to_numpy())
+    known = pred_class >= 0
+    ignored: dict[str, int] = {}
+    if not known.all():
+        ignored = predictions.loc[~known, 'label'].astype(str).value_counts().to_dict()
+        if strict:
+            shown = ', '.join(f'{k!r} ({v})' for k, v in list(ignored.items())[:5])
+            raise UnknownLabelError(
+                f'{int((~known).sum())} predictions have labels that are not ground-truth '
+                f'classes of the subset: {shown}')
+    pred = predictions.loc[known]
+    pred_class = pred_class[known]
+    scores = pred['score'].to_numpy(dtype=np.float64)
+    pred_segments = pred[['t_start', 't_end']].to_numpy(dtype=np.float64)
+    gt_segments = ground_truth[['t_start', 't_end']].to_numpy(dtype=np.float64)
+
+    # Rank predictions: by class, then decreasing score, ties in input order.
+    order = np.lexsort((-scores, pred_class))
+    pred_class = pred_class[order]
+    pred_segments = pred_segments[order]
+    pred_video_raw = pred['video_id'].to_numpy()[order]
+    num_preds = order.size
+
+    # Groups = (class, video) pairs that have ground truth; ground truths sorted by group,
+    # file order kept inside a group (stable sort) for the tIoU tie rule.
+    videos = pd.Index(pd.unique(ground_truth['video_id'].to_numpy()))
+    gt_video = videos.get_indexer(ground_truth['video_id'].to_numpy())
+    gt_key = gt_class.astype(np.int64) * len(videos) + gt_video
+    gt_order = np.argsort(gt_key, kind='stable')
+    gt_key_sorted = gt_key[gt_order]
+    group_keys, gt_start, gt_count = np.unique(gt_key_sorted, return_index=True,
+                                               return_counts=True)
+    pred_video = videos.get_indexer(pred_video_raw)
+    pred_key = pred_class.astype(np.int64) * len(videos) + pred_video
+    slot = np.searchsorted(group_keys, pred_key)
+    slot_ok = (pred_video >= 0) & (slot < group_keys.size)
+    slot_ok[slot_ok] = group_keys[slot[slot_ok]] == pred_key[slot_ok]
+    pred_group = np.where(slot_ok, slot, -1)
+
+    pair_pred, pair_gt_sorted = _pairs_within_groups(pred_group, gt_start, gt_count)
+    pair_gt = gt_order[pair_gt_sorted]  # back to file order index (tie rule: higher wins)
+    pair_tiou = paired_tiou(pred_segments[pair_pred], gt_segments[pair_gt])
+    pair_group = pred_group[pair_pred]
+
+    # Compound ids so that all thresholds are matched in one call.
+    groups, preds, gts, ranks, tious = [], [], [], [], []
+    for t_index, threshold in enumerate(thresholds):
+        ok = pair_tiou >= threshold
+        groups.append(pair_group[ok] + t_index * group_keys.size)
+        preds.append(pair_pred[ok] + t_index * num_preds)
+        gts.append(pair_gt[ok] + t_index * len(ground_truth))
+        ranks.append(pair_pred[ok])  # position in the ranked order = rank inside class
+        tious.append(pair_tiou[ok])
+    is_tp = greedy_match(np.concatenate(groups), np.concatenate(preds), np.concatenate(gts),
+                         np.concatenate(ranks), np.concatenate(tious),
+                         num_preds * num_thresholds, len(ground_truth) * num_thresholds)
+    tp = is_tp.reshape(num_thresholds, num_preds)
+
+    ap = np.zeros((num_thresholds, len(classes)), dtype=np.float64)
+    class_bounds = np.searchsorted(pred_class, np.arange(len(classes) + 1))
+    npos = np.bincount(gt_class, minlength=len(classes)).astype(np.float64)
+    for c in range(len(classes)):
+        lo, hi = class_bounds[c], class_bounds[c + 1]
+        if hi == lo:
+            continue
+        tp_c = tp[:, lo:hi]
+        tp_cumsum = np.cumsum(tp_c, axis=1).astype(np.float64)
+        fp_cumsum = np.cumsum(~tp_c, axis=1).astype(np.float64)
+        recall = tp_cumsum / npos[c]
+        precision = tp_cumsum / (tp_cumsum + fp_cumsum)
+        ap[:, c] = interpolated_average_precision(precision, recall)
+
+    mean_ap = ap.mean(axis=1)
+    return DetectionResult(
+        tiou_thresholds=thresholds.tolist(), mAP=mean_ap.tolist(),
+        average_mAP=float(mean_ap.mean()),
+        ap_per_class={str(name): ap[:, c].tolist() for c, name in enumerate(classes)},
+        num_ignored=int((~known).sum()), ignored_labels=ignored)
+
+
+def _first_appearance_codes(values: np.ndarray) -> tuple[list, np.ndarray]:
+    """Codes of ``values`` numbered in order of first appearance (like the official index)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    return list(uniques), codes.astype(np.int64)
