@@ -11,11 +11,12 @@ The fixes:
 * :func:`install_drn_standin`: the mmaction2 1.2.0 wheel ships without
   ``mmaction/models/localizers/drn``, so ``import mmaction.models`` fails. A stand-in
   module is put in place only when the subpackage is really missing.
-* :func:`allow_mmengine_checkpoint_globals`: torch>=2.6 loads with
+* :func:`make_mmengine_checkpoints_loadable`: torch>=2.6 loads with
   ``weights_only=True`` by default, and MMEngine's checkpoints carry a few non-tensor
-  objects (its ``HistoryBuffer``, numpy arrays and scalars in the message hub). We add
-  exactly those types to torch's safe-globals allowlist: MMEngine's ``--resume`` and
-  ``load_from`` work again while safe loading stays on everywhere.
+  objects (its ``HistoryBuffer`` with bound methods, numpy arrays and scalars in the
+  message hub). We allow-list exactly those types and stop ``HistoryBuffer`` from
+  pickling methods: ``--resume``, ``load_from`` and ``mim test`` work again while
+  safe loading stays on everywhere.
 * :func:`make_ddp_work_on_cpu`: MMEngine's ``pytorch`` launcher calls
   ``torch.cuda.set_device`` and wraps the model with ``device_ids=[LOCAL_RANK]``
   even when there is no GPU; on CPU we initialise the process group with gloo and
@@ -33,7 +34,8 @@ from collections.abc import Callable
 __all__ = [
     'restore_numpy_aliases',
     'install_drn_standin',
-    'allow_mmengine_checkpoint_globals',
+    'make_mmengine_checkpoints_loadable',
+    'load_mmengine_checkpoint',
     'make_ddp_work_on_cpu',
     'run_when_imported',
 ]
@@ -111,29 +113,112 @@ def install_drn_standin(force: bool = False) -> bool:
     return True
 
 
-def allow_mmengine_checkpoint_globals() -> list[str]:
-    """Allow-list the non-tensor types MMEngine stores in its checkpoints.
-
-    ``torch.load`` keeps ``weights_only=True``; only these types become loadable:
-    MMEngine's ``HistoryBuffer`` (message hub), numpy arrays, dtypes and scalars,
-    and MMEngine's ``ConfigDict``. A pickle that tries to call anything else
-    (``os.system``...) is still refused.
-
-    Returns:
-        The qualified names of the allow-listed objects.
-    """
+def _mmengine_checkpoint_types() -> list:
+    """The non-tensor types MMEngine stores in checkpoints (message hub, meta, config)."""
     import numpy as np
-    import torch
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
 
-    allowed: list = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype,
-                     np._core.multiarray._reconstruct, np._core.multiarray.scalar]
+    types_ = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype,
+              np._core.multiarray._reconstruct, np._core.multiarray.scalar]
     # numpy>=1.25 pickles dtypes by their class (np.dtypes.Float64DType, ...).
-    allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
-    torch.serialization.add_safe_globals(allowed)
-    return [f'{getattr(obj, "__module__", "?")}.{getattr(obj, "__name__", obj)}'
-            for obj in allowed]
+    types_ += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
+    return types_
+
+
+def _history_buffer_getstate(self) -> dict:
+    # MMEngine pickles the *bound statistics methods* of every HistoryBuffer, which
+    # needs ``builtins.getattr`` at load time: unloadable with weights_only=True. The
+    # methods are registered on the class at import time and restored by
+    # ``__setstate__`` anyway, so the state need not carry them.
+    state = dict(self.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def _restricted_legacy_pickle_module():
+    """A pickle module whose Unpickler admits only torch's safe globals, MMEngine's
+    checkpoint types and ``getattr`` restricted to ``HistoryBuffer`` statistics methods.
+
+    Checkpoints written by a stock MMEngine (before the ``__getstate__`` fix above)
+    reference ``getattr(HistoryBuffer, 'mean')``; this lets them load without
+    admitting arbitrary callables (``getattr`` on anything else is refused).
+    """
+    import pickle
+
+    from mmengine.logging import HistoryBuffer
+    from torch import _weights_only_unpickler as safe
+
+    allowed = dict(safe._get_allowed_globals())
+    allowed.update(safe._get_user_allowed_globals())
+    for obj in _mmengine_checkpoint_types():
+        allowed[f'{obj.__module__}.{obj.__name__}'] = obj
+
+    def history_buffer_getattr(obj, name):
+        if obj is HistoryBuffer and not name.startswith('_'):
+            return getattr(obj, name)
+        raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed')
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) in (('builtins', 'getattr'), ('__builtin__', 'getattr')):
+                return history_buffer_getattr
+            qualified = f'{module}.{name}'
+            if qualified in allowed:
+                return allowed[qualified]
+            raise pickle.UnpicklingError(f'global {qualified} is not allowed in a checkpoint')
+
+    module = types.ModuleType('pal_eval_restricted_pickle')
+    module.Unpickler = Unpickler
+    module.load = pickle.load
+    module.__name__ = 'pal_eval_restricted_pickle'
+    return module
+
+
+def load_mmengine_checkpoint(filename: str, map_location=None):
+    """Load a checkpoint for MMEngine (``--resume``, ``load_from``, ``mim test``) safely.
+
+    ``torch.load(weights_only=True)`` with MMEngine's own types allow-listed; for
+    checkpoints written by a stock MMEngine, a restricted unpickler (see
+    :func:`_restricted_legacy_pickle_module`). Anything else is refused.
+    """
+    import pickle
+
+    import torch
+
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        pass
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False,
+                          pickle_module=_restricted_legacy_pickle_module())
+    except pickle.UnpicklingError as exc:
+        raise pickle.UnpicklingError(
+            f'{filename}: refused to load: {exc}. Only tensors and MMEngine checkpoint '
+            'state are loaded (safe loading).') from None
+
+
+def make_mmengine_checkpoints_loadable() -> None:
+    """Make MMEngine's own checkpoint loading work with torch's safe loading kept on.
+
+    * allow-lists the non-tensor types MMEngine stores (``HistoryBuffer``, numpy
+      arrays/dtypes/scalars, ``ConfigDict``) in torch's safe globals;
+    * stops ``HistoryBuffer`` from pickling bound methods (new checkpoints need no
+      ``getattr``);
+    * routes MMEngine's local-file checkpoint scheme through
+      :func:`load_mmengine_checkpoint`.
+    """
+    import torch
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    torch.serialization.add_safe_globals(_mmengine_checkpoint_types())
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_mmengine_checkpoint)
 
 
 def make_ddp_work_on_cpu() -> None:

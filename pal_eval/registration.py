@@ -28,7 +28,7 @@ def register_all_modules() -> None:
     if _done:
         return
     _done = True
-    compat.allow_mmengine_checkpoint_globals()
+    compat.make_mmengine_checkpoints_loadable()
     compat.make_ddp_work_on_cpu()
     for name in REGISTERED_MODULES:
         importlib.import_module(name)
