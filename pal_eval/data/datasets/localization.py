@@ -1,1 +1,334 @@
-"""Placeholder: being implemented."""
+"""Feature datasets for the temporal localization heads (BMN, G-TAD).
+
+Two ways of turning a video's features ``[T_video, C]`` into fixed-size samples:
+
+* **ActivityNet style** (:class:`ActivityNetFeatureDataset`): every video is resampled
+  to ``temporal_scale`` (100) positions by linear interpolation of its features at the
+  centres of ``temporal_scale`` equal bins over the annotated duration. Ground truth is
+  normalised to ``[0, 1]`` by the duration.
+* **THUMOS style** (:class:`ThumosFeatureDataset`): long videos keep their native
+  feature rate and are cut into windows of ``window_size`` (256) features every
+  ``window_stride`` features; the last window is zero-padded. Predictions of the windows
+  are merged back per video and suppressed again
+  (:func:`pal_eval.postprocess.windows.merge_window_predictions`).
+
+The functional core (resampling, windowing, label generation) is plain numpy. Labels
+follow BMN (Lin et al. 2019) exactly, so BMN, G-TAD and mmaction2's ``BMN`` all train on
+the same samples:
+
+* ``gt_start[i]`` / ``gt_end[i]``: the largest fraction of anchor ``[(i - .5)/T, (i + .5)/T]``
+  covered by a boundary region ``[g - 1.5/T, g + 1.5/T]`` around a ground-truth start /
+  end ``g`` (intersection over anchor length);
+* ``gt_iou_map[d, s]``: the largest tIoU of proposal ``[s/T, (s + d + 1)/T]`` with a
+  ground-truth segment (row = duration - 1, column = start: BMN's layout).
+
+Each sample is ``dict(inputs=Tensor[C, T], data_samples=ActionDataSample)``; the data
+sample carries ``gt_instances.gt_bbox`` (normalised ``[M, 2]``, what mmaction2's BMN
+reads), ``gt_start``, ``gt_end``, ``gt_iou_map`` and the metainfo ``video_id``,
+``duration``, ``grid_centers`` (seconds: the time of each of the T positions, used to
+convert predictions to seconds) and, for windows, ``window_start``.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from mmaction.registry import DATASETS
+from mmaction.structures import ActionDataSample
+from mmengine.dataset import BaseDataset
+from mmengine.structures import InstanceData
+
+from pal_eval.data.features import FeatureStore
+from pal_eval.evaluation.tiou import pairwise_tiou
+from pal_eval.postprocess.time_grid import seconds_to_boundary, uniform_centers
+
+__all__ = [
+    'resample_features', 'window_starts', 'boundary_labels', 'iou_map_labels',
+    'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
+]
+
+
+# --------------------------------------------------------------------------- core
+def resample_features(features: np.ndarray, centers: np.ndarray,
+                      target_centers: np.ndarray) -> np.ndarray:
+    """Linearly interpolate features ``[T, C]`` at new times (clamped at the ends).
+
+    Args:
+        features: ``[T, C]`` features.
+        centers: ``[T]`` centre time of each feature (increasing, seconds).
+        target_centers: ``[T']`` times to sample at.
+
+    Returns:
+        ``[T', C]`` float32.
+
+    Examples:
+        >>> resample_features(np.array([[0.], [2.]]), np.array([1., 3.]),
+        ...                   np.array([0., 2., 5.])).ravel().tolist()
+        [0.0, 1.0, 2.0]
+    """
+    features = np.asarray(features, dtype=np.float64)
+    position = np.interp(target_centers, centers, np.arange(len(centers), dtype=np.float64))
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, len(centers) - 1)
+    weight = (position - lower)[:, None]
+    return ((1.0 - weight) * features[lower] + weight * features[upper]).astype(np.float32)
+
+
+def window_starts(num_features: int, window_size: int, window_stride: int) -> list[int]:
+    """First feature index of each sliding window; the windows cover every feature.
+
+    Examples:
+        >>> window_starts(600, 256, 128)
+        [0, 128, 256, 384]
+        >>> window_starts(100, 256, 128)
+        [0]
+    """
+    starts = list(range(0, max(num_features - window_size, 0) + 1, window_stride))
+    if starts[-1] + window_size < num_features:
+        starts.append(starts[-1] + window_stride)
+    return starts
+
+
+def boundary_labels(gt_positions: np.ndarray, temporal_scale: int,
+                    region: float = 3.0) -> np.ndarray:
+    """Start (or end) labels: coverage of each anchor by the ground-truth boundary regions.
+
+    Args:
+        gt_positions: ``[M]`` ground-truth starts (or ends), normalised to ``[0, 1]``.
+        temporal_scale: ``T``.
+        region: Width of the region around each boundary, in anchors (BMN: 3).
+
+    Returns:
+        ``[T]`` float32 in ``[0, 1]``: max over ground truths of
+        intersection(anchor, region) / anchor length.
+
+    Examples:
+        >>> boundary_labels(np.array([0.5]), 10).round(3).tolist()
+        [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    gap = 1.0 / temporal_scale
+    anchors = np.arange(temporal_scale, dtype=np.float64) * gap
+    anchor_start, anchor_end = anchors - 0.5 * gap, anchors + 0.5 * gap
+    gt = np.asarray(gt_positions, dtype=np.float64).reshape(1, -1)
+    if gt.size == 0:
+        return np.zeros(temporal_scale, dtype=np.float32)
+    half = region * gap / 2.0
+    inter = (np.minimum(anchor_end[:, None], gt + half)
+             - np.maximum(anchor_start[:, None], gt - half)).clip(0)
+    # Intersection over anchor length (IoP), not tIoU: a hand-written 2-liner on purpose.
+    return (inter / (anchor_end - anchor_start)[:, None]).max(axis=1).astype(np.float32)
+
+
+def iou_map_labels(gt_segments: np.ndarray, temporal_scale: int) -> np.ndarray:
+    """BMN's confidence-map labels: max tIoU of each (duration, start) proposal with the gt.
+
+    Args:
+        gt_segments: ``[M, 2]`` normalised ground-truth segments.
+        temporal_scale: ``T``.
+
+    Returns:
+        ``[T, T]`` float32: ``[d, s]`` is proposal ``[s/T, (s + d + 1)/T]`` (positions with
+        ``s + d + 1 > T`` are outside the video; the losses mask them).
+
+    Examples:
+        >>> labels = iou_map_labels(np.array([[0.0, 0.5]]), 4)
+        >>> float(labels[1, 0]), float(labels[0, 0])
+        (1.0, 0.5)
+    """
+    gap = 1.0 / temporal_scale
+    duration, start = np.meshgrid(np.arange(temporal_scale), np.arange(temporal_scale),
+                                  indexing='ij')
+    proposals = np.stack([start * gap, (start + duration + 1) * gap], -1).reshape(-1, 2)
+    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
+    if len(gt) == 0:
+        return np.zeros((temporal_scale, temporal_scale), dtype=np.float32)
+    return pairwise_tiou(proposals, gt).max(axis=1).reshape(
+        temporal_scale, temporal_scale).astype(np.float32)
+
+
+def localization_labels(gt_segments: np.ndarray, temporal_scale: int) -> dict[str, np.ndarray]:
+    """All BMN/G-TAD labels of one sample from its normalised ground truth ``[M, 2]``."""
+    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
+    return dict(gt_start=boundary_labels(gt[:, 0], temporal_scale),
+                gt_end=boundary_labels(gt[:, 1], temporal_scale),
+                gt_iou_map=iou_map_labels(gt, temporal_scale))
+
+
+def _load_annotations(ann_file: str, subset: str | None):
+    # Imported here: the loader is the data engineer's, and this module must import
+    # without it (e.g. for the functional core alone).
+    from pal_eval.data.annotations import load_activitynet
+
+    return load_activitynet(ann_file, subset=subset)
+
+
+# ----------------------------------------------------------------------- datasets
+def _pack(features: np.ndarray, gt_normalised: np.ndarray, labels: Sequence[str],
+          temporal_scale: int, metainfo: dict) -> dict:
+    """Build ``dict(inputs=[C, T] tensor, data_samples=ActionDataSample)``."""
+    sample = ActionDataSample()
+    sample.set_metainfo(metainfo)
+    sample.gt_instances = InstanceData(
+        gt_bbox=torch.as_tensor(gt_normalised, dtype=torch.float32).reshape(-1, 2))
+    sample.set_field(list(labels), 'gt_labels_names', field_type='metainfo')
+    for name, value in localization_labels(gt_normalised, temporal_scale).items():
+        sample.set_field(torch.from_numpy(value), name)
+    return dict(inputs=torch.from_numpy(np.ascontiguousarray(features.T)), data_samples=sample)
+
+
+class _FeatureDatasetBase(BaseDataset):
+    """Shared: annotations + feature folder -> one data info per video (or window)."""
+
+    def __init__(self, ann_file: str, feature_dir: str, *, subset: str | None = None,
+                 temporal_scale: int = 100, pipeline: Sequence = (),
+                 test_mode: bool = False, **kwargs):
+        self.feature_dir = feature_dir
+        self.subset = subset
+        self.temporal_scale = int(temporal_scale)
+        self._store: FeatureStore | None = None
+        super().__init__(ann_file=ann_file, pipeline=list(pipeline), test_mode=test_mode,
+                         serialize_data=False, **kwargs)
+
+    @property
+    def store(self) -> FeatureStore:
+        if self._store is None:
+            self._store = FeatureStore(self.feature_dir)
+        return self._store
+
+    def _video_records(self) -> list[dict]:
+        """One record per annotated video of the subset that has features."""
+        annotations = _load_annotations(self.ann_file, self.subset)
+        self.taxonomy = list(annotations.taxonomy)
+        grouped = {video: group for video, group in
+                   annotations.instances.groupby('video_id', sort=False)}
+        records, missing = [], []
+        for video_id, info in annotations.videos.items():
+            if video_id not in self.store:
+                missing.append(video_id)
+                continue
+            group = grouped.get(video_id)
+            segments = (np.zeros((0, 2)) if group is None else
+                        group[['t_start', 't_end']].to_numpy(np.float64))
+            labels = [] if group is None else group['label'].tolist()
+            records.append(dict(video_id=video_id, duration=float(info.duration),
+                                gt_segments=segments, gt_labels=labels))
+        if missing:
+            warnings.warn(f'{self.feature_dir}: no features for {len(missing)} of '
+                          f'{len(annotations.videos)} videos (e.g. {missing[0]!r}); '
+                          'they are skipped', stacklevel=2)
+        return records
+
+@DATASETS.register_module()
+class ActivityNetFeatureDataset(_FeatureDatasetBase):
+    """ActivityNet-style dataset: each video resampled to ``temporal_scale`` positions.
+
+    Args:
+        ann_file: ActivityNet-style annotation JSON (``load_activitynet``).
+        feature_dir: A feature folder (:class:`pal_eval.data.features.FeatureStore`).
+        subset: ``training`` / ``validation`` / ``testing`` (None: all).
+        temporal_scale: ``T`` (100 for BMN and G-TAD).
+        pipeline: Extra MMEngine transforms applied after packing (usually none).
+        test_mode: Keep videos without ground truth.
+
+    Examples:
+        >>> ds = ActivityNetFeatureDataset(  # doctest: +SKIP
+        ...     'synth/annotations/activitynet.json', 'feats/', subset='training')
+        >>> ds[0]['inputs'].shape  # doctest: +SKIP
+        torch.Size([400, 100])
+    """
+
+    def load_data_list(self) -> list[dict]:
+        records = self._video_records()
+        if not self.test_mode:
+            records = [r for r in records if len(r['gt_segments'])]
+        return records
+
+    def prepare_data(self, idx: int) -> dict:
+        record = self.get_data_info(idx)
+        video = self.store.load(record['video_id'])
+        duration = record['duration']
+        grid = uniform_centers(duration, self.temporal_scale)
+        features = resample_features(video.features, video.centers, grid)
+        gt = (np.asarray(record['gt_segments'], np.float64) / duration).clip(0.0, 1.0)
+        meta = dict(video_id=record['video_id'], duration=duration, grid_centers=grid,
+                    temporal_scale=self.temporal_scale)
+        return self.pipeline(_pack(features, gt, record['gt_labels'],
+                                   self.temporal_scale, meta))
+
+@DATASETS.register_module()
+class ThumosFeatureDataset(_FeatureDatasetBase):
+    """THUMOS-style dataset: sliding windows of ``temporal_scale`` native features.
+
+    Args:
+        ann_file: THUMOS14 annotation JSON in ActivityNet form (``load_activitynet``).
+        feature_dir: A feature folder.
+        subset: ``validation`` (THUMOS14's training split) or ``test``.
+        temporal_scale: Window size in features (256).
+        window_stride: Features between window starts (128: half overlap).
+        min_coverage: Training keeps a ground-truth segment in a window when at
+            least this fraction of it lies inside the window; windows without
+            any are skipped in training (all are kept in test mode).
+        pipeline, test_mode: as :class:`ActivityNetFeatureDataset`.
+    """
+
+    def __init__(self, ann_file: str, feature_dir: str, *, temporal_scale: int = 256,
+                 window_stride: int = 128, min_coverage: float = 0.75, **kwargs):
+        self.window_stride = int(window_stride)
+        self.min_coverage = float(min_coverage)
+        super().__init__(ann_file, feature_dir, temporal_scale=temporal_scale, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        windows = []
+        for record in self._video_records():
+            side = self.store.load(record['video_id'])
+            centers = side.centers
+            for start in window_starts(len(centers), self.temporal_scale,
+                                       self.window_stride):
+                window_centers = _window_centers(centers, start, self.temporal_scale)
+                gt, labels = _window_ground_truth(record, window_centers,
+                                                  self.temporal_scale, self.min_coverage)
+                if not self.test_mode and len(gt) == 0:
+                    continue
+                windows.append(dict(record, window_start=start, gt_window=gt,
+                                    gt_window_labels=labels))
+        return windows
+
+    def prepare_data(self, idx: int) -> dict:
+        record = self.get_data_info(idx)
+        video = self.store.load(record['video_id'])
+        start, size = record['window_start'], self.temporal_scale
+        features = np.zeros((size, video.features.shape[1]), dtype=np.float32)
+        chunk = video.features[start:start + size]
+        features[:len(chunk)] = chunk
+        meta = dict(video_id=record['video_id'], duration=record['duration'],
+                    grid_centers=_window_centers(video.centers, start, size),
+                    window_start=start, temporal_scale=size)
+        return self.pipeline(_pack(features, record['gt_window'],
+                                   record['gt_window_labels'], size, meta))
+
+
+def _window_centers(centers: np.ndarray, start: int, size: int) -> np.ndarray:
+    """Centre times of a window's ``size`` positions, extrapolated past the video end."""
+    centers = np.asarray(centers, dtype=np.float64)
+    step = centers[1] - centers[0] if len(centers) > 1 else 1.0
+    positions = np.arange(start, start + size)
+    inside = np.minimum(positions, len(centers) - 1)
+    return np.where(positions < len(centers), centers[inside],
+                    centers[-1] + (positions - len(centers) + 1) * step)
+
+
+def _window_ground_truth(record: dict, window_centers: np.ndarray, size: int,
+                         min_coverage: float) -> tuple[np.ndarray, list[str]]:
+    """Ground truth of one window, normalised to the window, clipped to ``[0, 1]``."""
+    segments = np.asarray(record['gt_segments'], np.float64).reshape(-1, 2)
+    if len(segments) == 0:
+        return np.zeros((0, 2)), []
+    normalised = seconds_to_boundary(segments, window_centers) / size
+    clipped = normalised.clip(0.0, 1.0)
+    length = normalised[:, 1] - normalised[:, 0]
+    coverage = np.divide(clipped[:, 1] - clipped[:, 0], length,
+                         out=np.zeros(len(length)), where=length > 0)
+    keep = coverage >= min_coverage
+    return clipped[keep], [label for label, k in zip(record['gt_labels'], keep) if k]

@@ -1,0 +1,108 @@
+"""Feature datasets for BMN/G-TAD: labels by hand, resampling, windows, packing."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pal_eval  # noqa: F401  (registers into mmaction before the datasets import)
+from pal_eval.data.annotations import ActionAnnotations, VideoInfo
+from pal_eval.data.datasets import localization
+from pal_eval.data.datasets.localization import (
+    ActivityNetFeatureDataset,
+    ThumosFeatureDataset,
+    boundary_labels,
+    iou_map_labels,
+    resample_features,
+    window_starts,
+)
+from pal_eval.data.features import write_video_features
+
+
+def test_boundary_labels_hand_worked():
+    # T = 10, start at 0.52: region [0.37, 0.67]; anchors are [(i - .5)/10, (i + .5)/10].
+    labels = boundary_labels(np.array([0.52]), 10)
+    expected = np.zeros(10)
+    expected[4], expected[5], expected[6], expected[7] = 0.8, 1.0, 1.0, 0.2
+    np.testing.assert_allclose(labels, expected, atol=1e-6)
+    # Two ground truths (0 gives region [-0.15, 0.15]): the max of the two coverages.
+    both = boundary_labels(np.array([0.0, 0.52]), 10)
+    assert both[:3].tolist() == [1.0, 1.0, 0.0] and np.isclose(both[4], 0.8)
+    assert boundary_labels(np.zeros(0), 5).tolist() == [0.0] * 5
+
+
+def test_iou_map_hand_worked():
+    labels = iou_map_labels(np.array([[0.25, 0.75]]), 4)
+    assert labels.shape == (4, 4)
+    assert labels[1, 1] == 1.0    # [0.25, 0.75]
+    assert labels[0, 1] == 0.5    # [0.25, 0.50]
+    assert labels[3, 0] == 0.5    # [0.00, 1.00]
+    assert labels[0, 0] == 0.0    # [0.00, 0.25]
+    assert np.isclose(labels[2, 0], 0.5 / 0.75)  # [0, 0.75]
+
+
+def test_resample_and_windows():
+    features = np.arange(6, dtype=np.float64)[:, None] * np.array([[1.0, -1.0]])
+    centers = np.arange(6) + 0.5
+    out = resample_features(features, centers, np.array([0.0, 1.0, 2.5, 9.0]))
+    np.testing.assert_allclose(out[:, 0], [0.0, 0.5, 2.0, 5.0])
+    np.testing.assert_allclose(out[:, 1], -out[:, 0])
+    assert window_starts(512, 256, 128) == [0, 128, 256]
+    assert window_starts(513, 256, 128) == [0, 128, 256, 384]
+
+
+@pytest.fixture()
+def feature_folder(tmp_path, monkeypatch):
+    """Two videos: v1 (40 s, 60 features), v2 (10 s, 5 features, no ground truth)."""
+    rng = np.random.default_rng(0)
+    centers = (8 + 16 * np.arange(60)) / 24.0   # 16-frame snippets at 24 fps
+    write_video_features(tmp_path, 'v1', rng.normal(size=(60, 8)).astype(np.float32),
+                         centers, duration=40.0, fps=24.0)
+    write_video_features(tmp_path, 'v2', rng.normal(size=(5, 8)).astype(np.float32),
+                         np.arange(5) * 2.0 + 1.0, duration=10.0, fps=24.0)
+    annotations = ActionAnnotations(
+        videos={'v1': VideoInfo('v1', 'training', 40.0, 24.0),
+                'v2': VideoInfo('v2', 'training', 10.0, 24.0),
+                'v3': VideoInfo('v3', 'training', 5.0, 24.0)},  # no features
+        instances=pd.DataFrame({'video_id': ['v1', 'v1'], 't_start': [4.0, 20.0],
+                                't_end': [10.0, 36.0], 'label': ['jump', 'run']}),
+        taxonomy=['jump', 'run'])
+    monkeypatch.setattr(localization, '_load_annotations', lambda path, subset: annotations)
+    return tmp_path
+
+
+def test_activitynet_dataset_sample(feature_folder):
+    with pytest.warns(UserWarning, match='no features for 1 of 3'):
+        ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), temporal_scale=20)
+    assert len(ds) == 1  # training skips v2 (no ground truth) and v3 (no features)
+    sample = ds[0]
+    assert tuple(sample['inputs'].shape) == (8, 20)
+    data = sample['data_samples']
+    np.testing.assert_allclose(data.gt_instances.gt_bbox.numpy(), [[0.1, 0.25], [0.5, 0.9]])
+    assert data.gt_iou_map.shape == (20, 20)
+    # [0.1, 0.25] = start 2, duration 3 (in 1/20 units) is exactly a ground truth.
+    assert data.gt_iou_map[2, 2] == 1.0
+    assert data.gt_start[2] == 1.0 and data.gt_end[5] == 1.0
+    np.testing.assert_allclose(data.metainfo['grid_centers'][[0, -1]], [1.0, 39.0])
+    with pytest.warns(UserWarning):
+        test_ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True)
+    assert len(test_ds) == 2
+
+
+def test_thumos_windows_cover_video(feature_folder):
+    with pytest.warns(UserWarning):
+        ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
+                                  window_stride=16, test_mode=True)
+    v1 = [ds.get_data_info(i) for i in range(len(ds)) if ds.get_data_info(i)['video_id'] == 'v1']
+    assert [w['window_start'] for w in v1] == [0, 16, 32]
+    sample = ds[[i for i in range(len(ds))
+                 if ds.get_data_info(i)['video_id'] == 'v1'][2]]
+    assert tuple(sample['inputs'].shape) == (8, 32)
+    # Window 32..63 of a 60-feature video: the last 4 positions are zero padding.
+    assert float(sample['inputs'][:, -4:].abs().sum()) == 0.0
+    centers = sample['data_samples'].metainfo['grid_centers']
+    np.testing.assert_allclose(np.diff(centers), 16 / 24.0)
+    # [20, 36] s: boundaries at (20*24 - 8) / 16 + .5 = 30 and 54 -> window-relative
+    # -2 and 22 of 32: clipped to 0, coverage 22/24 >= 0.75, kept.
+    np.testing.assert_allclose(sample['data_samples'].gt_instances.gt_bbox.numpy(),
+                               [[0.0, 22 / 32]], atol=1e-6)
