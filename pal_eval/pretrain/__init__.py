@@ -4,6 +4,12 @@ Functional cores (:mod:`.compositing`, :mod:`.checkpoint`) import no MMEngine; t
 modules imported here register ``PALBackbone``, ``PAL``, ``MoCoV2``, the unlabeled
 video data set and the compositing transform into ``mmaction.registry``.
 """
-from pal_eval.pretrain.backbone import PALBackbone
+# Import MMEngine before mmaction: pal_eval registers its modules right after MMEngine's
+# import completes, and that must not happen in the middle of mmcv's own import.
+import mmengine  # noqa: F401, I001
 
-__all__ = ['PALBackbone']
+from pal_eval.pretrain.backbone import PALBackbone
+from pal_eval.pretrain.moco import MoCoV2
+from pal_eval.pretrain.pal import PAL
+
+__all__ = ['PALBackbone', 'PAL', 'MoCoV2']
