@@ -79,6 +79,7 @@ def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
     """
     shown = frame.copy()
     shown['verified'] = shown['verified'].map({True: 'yes', False: 'no'})
+    shown = shown.astype(object).where(shown.notna(), None)  # tabulate prints None as '-'
     table = shown.to_markdown(index=False, floatfmt='.2f', missingval='-')
     legend = (f'\nValues in {unit} (GFLOPs for GFLOPs_per_video). status: "within" when '
               '|ours - published| <= tolerance; "verified" says whether the published value '

@@ -1,0 +1,143 @@
+"""``pal-eval leaderboard {plan,run,compare}``: reproduce and compare leaderboard rows.
+
+* ``plan`` prints the exact stage commands (a bash script) for the full-scale rows
+  (Kinetics-400 pretraining -> extraction on ActivityNet / THUMOS14 / Charades-STA ->
+  heads -> metrics), or for a ``--spec`` / ``--synthetic DIR`` plan; ``--dry-run`` checks
+  that every config, data folder and annotation file exists and that existing feature
+  folders cover every annotated video with consistent metadata (one ``error:`` line per
+  problem, exit 2).
+* ``run`` executes a plan resumably (stamps under ``<work-dir>/.stages``), then compares.
+* ``compare`` reads our metric JSONs and the reference YAML and prints markdown deltas.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pal_eval.errors import PalEvalError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest='action', metavar='ACTION', required=True)
+    for name, help_text in (('plan', 'print the stage commands of each row'),
+                            ('run', 'run the stages (resumable), then compare')):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        source = p.add_mutually_exclusive_group()
+        source.add_argument('--spec', help='plan spec YAML (default: the full-scale rows)')
+        source.add_argument('--synthetic', metavar='DIR',
+                            help='CPU plan on a synthetic benchmark folder (pal-eval synth)')
+        p.add_argument('--data-root', default='data',
+                       help='fills {data_root} in the spec (default: data)')
+        p.add_argument('--work-dir', default='work_dirs/leaderboard',
+                       help='every output goes here (default: work_dirs/leaderboard)')
+        p.add_argument('--rows', help='comma list of row ids (default: all)')
+        p.add_argument('--dry-run', action='store_true',
+                       help='check configs, data and existing features; run nothing')
+        p.add_argument('--no-config-parse', action='store_true',
+                       help='with --dry-run: check that configs exist but do not parse them')
+        if name == 'run':
+            _compare_options(p)
+    p = sub.add_parser('compare', help='our metrics vs published, in markdown')
+    p.add_argument('--results-dir', help='folder with <row id>/metrics.json (what run writes '
+                   'under <work-dir>/results)')
+    p.add_argument('--result', action='append', default=[], metavar='ROW_ID=FILE',
+                   help='a metric JSON for a reference row id (repeatable)')
+    p.add_argument('--list', action='store_true', help='list the reference rows and exit')
+    _compare_options(p)
+
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--reference', help='reference YAML (default: '
+                   'benchmarks/reference_results.yaml)')
+    p.add_argument('--tolerance', type=float,
+                   help='override every row\'s tolerance (percentage points)')
+    p.add_argument('--out', help='also write the markdown table here')
+    p.add_argument('--fail-outside-tolerance', action='store_true',
+                   help='exit 1 when some metric is outside its tolerance')
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == 'compare':
+        return _compare(args)
+    return _plan_or_run(args)
+
+
+def _build(args: argparse.Namespace):
+    from pal_eval.leaderboard.plan import (
+        FULL_SCALE_SPEC,
+        build_plan,
+        load_spec,
+        synthetic_spec,
+    )
+
+    if args.spec:
+        spec, spec_path = load_spec(args.spec), args.spec
+    elif args.synthetic:
+        spec, spec_path = synthetic_spec(args.synthetic), f'--synthetic {args.synthetic}'
+    else:
+        spec, spec_path = FULL_SCALE_SPEC, '<built-in full-scale spec>'
+    rows = [r for r in (args.rows or '').split(',') if r]
+    return build_plan(spec, work_dir=args.work_dir, data_root=args.data_root, rows=rows,
+                      spec_path=spec_path)
+
+
+def _plan_or_run(args: argparse.Namespace) -> int:
+    from pal_eval.leaderboard.layout import check_plan
+    from pal_eval.leaderboard.plan import format_plan
+
+    plan = _build(args)
+    if args.dry_run:
+        problems = check_plan(plan, check_configs=not args.no_config_parse)
+        for problem in problems:
+            print(f'error: {problem}', file=sys.stderr)
+        if problems:
+            print(f'{len(problems)} problem(s) found; nothing was run', file=sys.stderr)
+            return 2
+        print(f'ok: {len(plan.stages)} stages for {len(plan.rows)} rows are ready to run')
+        return 0
+    if args.action == 'plan':
+        print(format_plan(plan), end='')
+        return 0
+    from pal_eval.leaderboard.runner import run_plan
+
+    run_plan(plan, args.work_dir)
+    pairs = [f'{ref}={path}' for row, path in plan.results.items()
+             for ref in plan.references.get(row, [])]
+    if not pairs:
+        print('done; no reference rows to compare with')
+        return 0
+    args.results_dir, args.result = None, pairs
+    return _compare(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from pal_eval.leaderboard.compare import (
+        collect_results,
+        compare_with_reference,
+        comparison_markdown,
+    )
+    from pal_eval.leaderboard.reference import DEFAULT_REFERENCE, load_reference
+
+    table = load_reference(args.reference or DEFAULT_REFERENCE)
+    if getattr(args, 'list', False):
+        print(table.to_frame().to_markdown(index=False))
+        return 0
+    results = collect_results(table, results_dir=args.results_dir, pairs=args.result)
+    if not results:
+        raise PalEvalError('no results found for any reference row (give --results-dir or '
+                           '--result ROW_ID=metrics.json; `--list` shows the row ids)')
+    frame = compare_with_reference(table, results, tolerance=args.tolerance)
+    markdown = comparison_markdown(frame, unit=table.unit)
+    print(markdown, end='')
+    if args.out:
+        from pal_eval.io import atomic_write
+
+        with atomic_write(args.out) as handle:
+            handle.write(markdown)
+    outside = frame[frame['status'] != 'within']
+    if args.fail_outside_tolerance and len(outside):
+        for _, line in outside.iterrows():
+            print(f'outside tolerance: {line["id"]} {line["metric"]} ({line["status"]})',
+                  file=sys.stderr)
+        return 1
+    return 0

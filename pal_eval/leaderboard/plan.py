@@ -1,0 +1,397 @@
+"""Leaderboard plans: which stage commands reproduce which row, in which order.
+
+A *spec* (a YAML file, or the built-in :data:`FULL_SCALE_SPEC` / :func:`synthetic_spec`)
+names the data, the encoders and the rows; :func:`build_plan` turns it into an ordered
+list of :class:`Stage` objects, each one shell command of a stage CLI (``mim train`` /
+``mim test``, ``pal-eval export-backbone``, ``pal-eval extract``, ``pal-eval evaluate``)
+with the files it reads and writes. Stages shared by several rows (one PAL pretraining
+feeds every PAL row) appear once. ``plan`` prints the commands, ``--dry-run`` checks the
+inputs (:mod:`pal_eval.leaderboard.layout`), ``run`` executes them resumably
+(:mod:`pal_eval.leaderboard.runner`).
+
+Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
+
+    data:                    # data set name -> paths
+      activitynet: {videos: DIR, annotations: FILE, subset: validation,
+                    extract_config: CONFIG, features: DIR (optional, pre-extracted)}
+    encoders:                # encoder name -> how its backbone is obtained
+      pal: {pretrain_config: CONFIG, gpus: 8}     # mim train + export-backbone
+      random: {}                                  # random init, no pretraining
+      tsp: {features_only: true}                  # only rows with data.<set>.features
+    rows:
+      - id: pal_gtad_anet         # results land in {work_dir}/results/<id>/metrics.json
+        encoder: pal
+        dataset: activitynet
+        task: detection           # detection | proposal | grounding
+        head_config: CONFIG
+        cfg_options: {KEY: VALUE} # passed to mim train/test; {features}, {annotations},
+                                  # {predictions} are filled in per row
+        reference: [gtad_tsp_anet_opentad]
+"""
+from __future__ import annotations
+
+import copy
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pal_eval.errors import InputError
+
+TASKS = ('detection', 'proposal', 'grounding')
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One resumable step of a leaderboard run.
+
+    Attributes:
+        id: Unique id, also the name of its completion stamp (``pretrain/pal``, ...).
+        kind: ``pretrain``, ``export``, ``extract``, ``head`` or ``evaluate``.
+        command: The shell command (paths quoted).
+        outputs: Files or folders that must exist after a successful run.
+        inputs: Files or folders the command reads that no earlier stage writes.
+        configs: Config files the command reads.
+        cfg_options: ``--cfg-options`` keys the command sets (checked by ``--dry-run``).
+        needs: Ids of the stages that must run first.
+    """
+
+    id: str
+    kind: str
+    command: str
+    outputs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    configs: tuple[str, ...] = ()
+    cfg_options: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Stages in execution order, plus what each leaderboard row needs."""
+
+    stages: list[Stage]
+    rows: dict[str, list[str]] = field(default_factory=dict)  # row id -> its stage ids
+    results: dict[str, str] = field(default_factory=dict)     # row id -> metrics.json
+    references: dict[str, list[str]] = field(default_factory=dict)  # row id -> reference ids
+    annotations: dict[str, tuple[str, str]] = field(default_factory=dict)  # feature dir ->
+    # (annotation file, subset) whose videos must all have features
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with id ``stage_id``."""
+        return next(s for s in self.stages if s.id == stage_id)
+
+
+_PRETRAIN = 'configs/pretrain'
+_EXTRACT = 'configs/extraction'
+#: The paper-scale reproduction (Kinetics-400 pretraining, real downstream data sets).
+#: Config names follow the project's convention; edit a copy (``--spec``) to change them.
+FULL_SCALE_SPEC: dict = {
+    'data': {
+        'kinetics400': {'videos': '{data_root}/kinetics400/videos_train'},
+        'activitynet': {
+            'videos': '{data_root}/activitynet/videos',
+            'annotations': '{data_root}/activitynet/annotations/activity_net.v1-3.min.json',
+            'subset': 'validation',
+            'extract_config':
+                _EXTRACT + '/extract_palbackbone_1xb8-resample100-stride8_activitynet.py'},
+        'thumos14': {
+            'videos': '{data_root}/thumos14/videos',
+            'annotations': '{data_root}/thumos14/annotations/thumos14.json',
+            'subset': 'test',
+            'extract_config':
+                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_thumos14.py'},
+        'charades_sta': {
+            'videos': '{data_root}/charades/videos',
+            'annotations': '{data_root}/charades/annotations/charades_sta_test.txt',
+            'train_annotations': '{data_root}/charades/annotations/charades_sta_train.txt',
+            'subset': 'test',
+            'extract_config':
+                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_charades-sta.py'},
+    },
+    'encoders': {
+        'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
+                'gpus': 8},
+        'mocov2': {
+            'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
+            'gpus': 8},
+        'random': {},
+    },
+    'rows': [
+        row for encoder in ('pal', 'mocov2', 'random') for row in (
+            {'id': f'{encoder}_bmn_anet', 'encoder': encoder, 'dataset': 'activitynet',
+             'task': 'proposal',
+             'head_config': 'configs/proposal/bmn_r2plus1d-feat_1xb16-400x100-9e_anet.py',
+             'reference': ['bmn_tsn_anet_proposal_paper', 'bmn_tsp_anet_proposal_opentad']},
+            {'id': f'{encoder}_gtad_anet', 'encoder': encoder, 'dataset': 'activitynet',
+             'task': 'detection',
+             'head_config': 'configs/detection/gtad_r2plus1d-feat_1xb16-100x100-10e_anet.py',
+             'reference': ['gtad_tsn_anet_paper', 'gtad_tsp_anet_opentad']},
+            {'id': f'{encoder}_gtad_thumos14', 'encoder': encoder, 'dataset': 'thumos14',
+             'task': 'detection',
+             'head_config': 'configs/detection/gtad_r2plus1d-feat_1xb16-256w-10e_thumos14.py',
+             'reference': ['gtad_tsn_thumos14_opentad']},
+            {'id': f'{encoder}_tan2d_charades', 'encoder': encoder, 'dataset': 'charades_sta',
+             'task': 'grounding',
+             'head_config': 'configs/grounding/'
+                            'tan2d_r2plus1d-feat_1xb32-16x16-pool_charades-sta.py',
+             'reference': ['tan2d_pool_charades_sta']},
+        )
+    ],
+}
+
+#: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
+#: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them.
+DEFAULT_HEAD_OPTIONS = {
+    'train_dataloader.dataset.feature_dir': '{features}',
+    'val_dataloader.dataset.feature_dir': '{features}',
+    'test_dataloader.dataset.feature_dir': '{features}',
+    'test_evaluator.dump_path': '{predictions}',
+}
+
+
+def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
+    """The CPU-sized spec on a synthetic benchmark folder (``pal-eval synth --out DIR``).
+
+    Args:
+        synth_dir: The folder (layout in docs/DEVELOPING.md).
+
+    Returns:
+        A spec for :func:`build_plan` with the CPU configs and one row per
+        (encoder, task): BMN proposals, G-TAD detection, 2D-TAN grounding.
+    """
+    root = str(synth_dir)
+    spec = {
+        'data': {
+            'unlabeled': {'videos': f'{root}/unlabeled'},
+            'synthetic_anet': {
+                'videos': f'{root}/videos',
+                'annotations': f'{root}/annotations/activitynet.json',
+                'subset': 'validation',
+                'extract_config':
+                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_synthetic.py'},
+            'synthetic_grounding': {
+                'videos': f'{root}/videos',
+                'annotations': f'{root}/annotations/grounding_test.json',
+                'train_annotations': f'{root}/annotations/grounding_train.json',
+                'subset': 'test',
+                'features_from': 'synthetic_anet'},
+        },
+        'encoders': {
+            'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-tiny_1xb8-8x4x32-2e_synthetic.py',
+                    'gpus': 0},
+            'mocov2': {
+                'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-tiny_1xb8-8x4x32-2e_synthetic.py',
+                'gpus': 0},
+            'random': {},
+        },
+        'rows': [],
+    }
+    for encoder in ('pal', 'mocov2', 'random'):
+        spec['rows'] += [
+            {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
+             'task': 'proposal',
+             'head_config': 'configs/proposal/bmn_feat_1xb8-32x32-4e_synthetic.py'},
+            {'id': f'{encoder}_gtad_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
+             'task': 'detection',
+             'head_config': 'configs/detection/gtad_feat_1xb8-32x32-4e_synthetic.py'},
+            {'id': f'{encoder}_tan2d_synthetic', 'encoder': encoder,
+             'dataset': 'synthetic_grounding', 'task': 'grounding',
+             'head_config': 'configs/grounding/tan2d_feat_1xb8-16x16-4e_synthetic.py'},
+        ]
+    return spec
+
+
+def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = 'data',
+               rows: list[str] | None = None, spec_path: str = '<spec>') -> Plan:
+    """Expand a spec into ordered, de-duplicated stages.
+
+    Args:
+        spec: See the module docstring.
+        work_dir: Every output goes under it.
+        data_root: Fills ``{data_root}`` in the spec.
+        rows: Keep only these row ids (default: all rows).
+        spec_path: Named in errors.
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: a row naming an unknown encoder / data set / task, an unknown row id
+            in ``rows``, duplicated row ids.
+
+    Examples:
+        >>> plan = build_plan(FULL_SCALE_SPEC, work_dir='w', rows=['pal_gtad_anet'])
+        >>> [s.kind for s in plan.stages]
+        ['pretrain', 'export', 'extract', 'head', 'evaluate']
+    """
+    work = str(work_dir)
+    spec = _fill(copy.deepcopy(dict(spec)), {'{data_root}': data_root, '{work_dir}': work})
+    data, encoders = spec.get('data', {}), spec.get('encoders', {})
+    all_rows = spec.get('rows', [])
+    ids = [r.get('id') for r in all_rows]
+    for row_id in ids:
+        if ids.count(row_id) > 1:
+            raise InputError(spec_path, 'duplicated row id', record=str(row_id),
+                             record_kind='row', field='id')
+    if rows:
+        unknown = sorted(set(rows) - set(ids))
+        if unknown:
+            raise InputError(spec_path, f'unknown row(s) {", ".join(unknown)}; known: '
+                             f'{", ".join(ids)}', field='rows')
+        all_rows = [r for r in all_rows if r['id'] in rows]
+    stages: dict[str, Stage] = {}
+    plan = Plan(stages=[])
+    for row in all_rows:
+        row_id = row['id']
+        for key in ('encoder', 'dataset', 'task', 'head_config'):
+            if key not in row:
+                raise InputError(spec_path, 'missing', record=row_id, record_kind='row',
+                                 field=key)
+        if row['task'] not in TASKS:
+            raise InputError(spec_path, f'must be one of {", ".join(TASKS)}', record=row_id,
+                             record_kind='row', field='task')
+        encoder, dataset = row['encoder'], row['dataset']
+        if encoder not in encoders:
+            raise InputError(spec_path, f'unknown encoder {encoder!r}', record=row_id,
+                             record_kind='row', field='encoder')
+        if dataset not in data:
+            raise InputError(spec_path, f'unknown data set {dataset!r}', record=row_id,
+                             record_kind='row', field='dataset')
+        chain = _feature_stages(encoder, encoders[encoder], dataset, data, work, spec_path,
+                                row_id)
+        features = chain[-1].outputs[0] if chain else _given_features(data, dataset)
+        head_dir = f'{work}/heads/{row_id}'
+        predictions = f'{head_dir}/predictions.json'
+        head = _head_stage(row, data[dataset], features, head_dir, predictions,
+                           needs=tuple(s.id for s in chain[-1:]))
+        results = f'{work}/results/{row_id}/metrics.json'
+        evaluate = _evaluate_stage(row, data[dataset], predictions, results, head.id)
+        row_stages = [*chain, head, evaluate]
+        for stage in row_stages:
+            stages.setdefault(stage.id, stage)
+        plan.rows[row_id] = [s.id for s in row_stages]
+        plan.results[row_id] = results
+        plan.references[row_id] = list(row.get('reference', []))
+        plan.annotations[features] = (data[dataset]['annotations'],
+                                      data[dataset].get('subset', ''))
+    plan.stages.extend(stages.values())
+    return plan
+
+
+def _given_features(data: Mapping, dataset: str) -> str:
+    source = data[dataset].get('features_from', dataset)
+    return data[source].get('features', '')
+
+
+def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, work: str,
+                    spec_path: str, row_id: str) -> list[Stage]:
+    """pretrain -> export -> extract for one (encoder, data set); [] for given features."""
+    source = data[dataset].get('features_from', dataset)
+    if data[source].get('features') or enc.get('features_only'):
+        if not data[source].get('features'):
+            raise InputError(spec_path, f'encoder {encoder!r} needs data.{source}.features',
+                             record=row_id, record_kind='row', field='encoder')
+        return []
+    stages: list[Stage] = []
+    checkpoint = 'random'
+    if enc.get('pretrain_config'):
+        config = enc['pretrain_config']
+        pretrain_dir = f'{work}/pretrain/{encoder}'
+        gpus = int(enc.get('gpus', 0))
+        launcher = f' --gpus {gpus} --launcher pytorch' if gpus > 1 else ''
+        stages.append(Stage(
+            id=f'pretrain/{encoder}', kind='pretrain',
+            # `--resume` without a path resumes from the work dir's last checkpoint, if any.
+            command=f'mim train mmaction2 {_q(config)} --work-dir {_q(pretrain_dir)}{launcher}'
+                    ' --resume',
+            outputs=(f'{pretrain_dir}/last_checkpoint',), configs=(config,),
+            inputs=tuple(v['videos'] for k, v in data.items()
+                         if k in ('kinetics400', 'unlabeled') and 'videos' in v)))
+        checkpoint = f'{pretrain_dir}/backbone.pth'
+        stages.append(Stage(
+            id=f'export/{encoder}', kind='export',
+            command=f'pal-eval export-backbone "$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
+                    f' --out {_q(checkpoint)}',
+            outputs=(checkpoint,), needs=(stages[0].id,)))
+    entry = data[source]
+    for key in ('videos', 'extract_config'):
+        if key not in entry:
+            raise InputError(spec_path, 'missing (needed to extract features)', record=source,
+                             record_kind='data set', field=key)
+    features = f'{work}/features/{encoder}/{source}'
+    stages.append(Stage(
+        id=f'extract/{encoder}/{source}', kind='extract',
+        command=f'pal-eval extract {_q(entry["extract_config"])} --checkpoint {_q(checkpoint)} '
+                f'--videos {_q(entry["videos"])} --out {_q(features)}',
+        outputs=(features,), inputs=(entry['videos'],), configs=(entry['extract_config'],),
+        needs=tuple(s.id for s in stages[-1:])))
+    return stages
+
+
+def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
+                predictions: str, needs: tuple[str, ...]) -> Stage:
+    values = {'{features}': features, '{annotations}': entry['annotations'],
+              '{predictions}': predictions, '{work_dir}': head_dir}
+    options = _fill(dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS)), values)
+    opts = ' '.join(f'{k}={_q(str(v))}' for k, v in options.items())
+    cfg = _q(row['head_config'])
+    suffix = f' --cfg-options {opts}' if opts else ''
+    command = (f'mim train mmaction2 {cfg} --work-dir {_q(head_dir)} --resume{suffix} && '
+               f'mim test mmaction2 {cfg} --checkpoint "$(cat {_q(head_dir + "/last_checkpoint")})"'
+               f' --work-dir {_q(head_dir)}{suffix}')
+    inputs = (entry['annotations'], *([entry['train_annotations']]
+                                      if 'train_annotations' in entry else []))
+    return Stage(id=f'head/{row["id"]}', kind='head', command=command, outputs=(predictions,),
+                 inputs=inputs + ((features,) if not needs else ()),
+                 configs=(row['head_config'],), cfg_options=tuple(options), needs=needs)
+
+
+def _evaluate_stage(row: Mapping, entry: Mapping, predictions: str, results: str,
+                    head_id: str) -> Stage:
+    subset = f' --subset {_q(entry["subset"])}' if entry.get('subset') and \
+        row['task'] != 'grounding' else ''
+    preset = ' --preset thumos14' if 'thumos' in row['dataset'] else ''
+    command = (f'pal-eval evaluate {row["task"]} --gt {_q(entry["annotations"])} '
+               f'--pred {_q(predictions)}{subset}{preset} --out {_q(results)}')
+    return Stage(id=f'evaluate/{row["id"]}', kind='evaluate', command=command,
+                 outputs=(results,), inputs=(entry['annotations'],), needs=(head_id,))
+
+
+def _fill(value, replacements: Mapping[str, str]):
+    """Replace ``{data_root}``-style placeholders in every string of a nested structure."""
+    if isinstance(value, str):
+        for key, new in replacements.items():
+            value = value.replace(key, new)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, replacements) for k, v in value.items()}
+    return value
+
+
+def _q(text: str) -> str:
+    return shlex.quote(str(text))
+
+
+def load_spec(path: str | os.PathLike) -> dict:
+    """Read a spec YAML file (schema in the module docstring)."""
+    from pal_eval.leaderboard.reference import read_yaml
+
+    spec = read_yaml(path)
+    if not isinstance(spec, dict) or not isinstance(spec.get('rows'), list):
+        raise InputError(path, 'expected a mapping with "data", "encoders" and "rows"',
+                         field='rows')
+    return spec
+
+
+def format_plan(plan: Plan) -> str:
+    """The plan as a numbered shell script, one comment line per stage."""
+    lines = ['#!/usr/bin/env bash', 'set -euo pipefail']
+    for number, stage in enumerate(plan.stages, 1):
+        used_by = [row for row, ids in plan.rows.items() if stage.id in ids]
+        lines.append(f'\n# [{number}/{len(plan.stages)}] {stage.id}  (rows: '
+                     f'{", ".join(used_by)})')
+        lines.append(stage.command)
+    return '\n'.join(lines) + '\n'
