@@ -1,1 +1,632 @@
-"""Placeholder: being implemented."""
+"""G-TAD: sub-graph localization for temporal action detection, in pure PyTorch.
+
+Xu, Zhao, Rojas, Thabet, Ghanem, "G-TAD: Sub-Graph Localization for Temporal Action
+Detection", CVPR 2020 (https://arxiv.org/abs/1911.11462). The reference code
+(github.com/frostinassiky/gtad) needs a compiled CUDA extension for its sub-graph
+alignment; here every piece is plain PyTorch and runs on CPU and GPU:
+
+* :func:`knn_indices` / :func:`gather_neighbours`: semantic edges, the ``k`` nearest
+  snippets in feature space (recomputed on every layer: the graph is dynamic);
+* :class:`GCNeXt`: a ResNeXt-style block over the temporal graph (grouped 1-D conv on
+  neighbouring snippets) and the semantic graph (edge convolution on the k-NN edges);
+* :func:`align1d`: Align1D, RoIAlign in one dimension (linear interpolation, averaged
+  over an adaptive sampling grid) done with index ops instead of a CUDA kernel;
+* :class:`SubGraphAlign` (SGAlign): each anchor ``(start s, duration d)`` becomes a
+  fixed-size feature from its interior (32 points) and its semantic context (4 points);
+* :func:`gtad_targets`: start/end boundary targets and the IoU map of every anchor;
+* :class:`GTAD`: the MMEngine model. ``loss()`` is the paper's (the BMN loss of
+  mmaction2, reused: temporal evaluation + 10 x regression + classification);
+  ``predict()`` returns detections in seconds in the metrics contract.
+
+Conventions (the same as BMN's): a window has ``T`` snippets; the proposal map has
+shape ``[D, T]`` where entry ``[d, s]`` is the proposal starting at snippet boundary
+``s`` and ending at boundary ``s + d + 1`` (``D = T`` on ActivityNet, 64 of 256 on
+THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmengine.model import BaseModel
+from torch import nn
+
+__all__ = [
+    'knn_indices', 'gather_neighbours', 'GCNeXt', 'align1d', 'proposal_anchors',
+    'SubGraphAlign', 'proposal_map_mask', 'gtad_targets', 'GTAD',
+]
+
+
+# --------------------------------------------------------------------------------------
+# Semantic graph
+# --------------------------------------------------------------------------------------
+def knn_indices(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices of the ``k`` nearest snippets of every snippet, in feature space.
+
+    Distances are squared Euclidean; each snippet is its own nearest neighbour
+    (distance 0), as in the paper, so the edge set includes a self loop.
+
+    Args:
+        x: Snippet features ``[B, C, T]``.
+        k: Number of neighbours (``k <= T``).
+
+    Returns:
+        Long tensor ``[B, T, k]``, neighbours sorted from nearest to farthest.
+
+    Examples:
+        >>> x = torch.tensor([[[0., 1., 10., 11.]]])
+        >>> knn_indices(x, 2)[0].tolist()
+        [[0, 1], [1, 0], [2, 3], [3, 2]]
+    """
+    k = min(k, x.shape[-1])
+    # |a - b|^2 = |a|^2 - 2 a.b + |b|^2, one matrix product instead of T^2 differences.
+    squared_norm = (x * x).sum(dim=1)                                  # [B, T]
+    inner = torch.bmm(x.transpose(1, 2), x)                            # [B, T, T]
+    distance = squared_norm.unsqueeze(2) - 2 * inner + squared_norm.unsqueeze(1)
+    return distance.topk(k, dim=-1, largest=False).indices
+
+
+def gather_neighbours(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """Features of each snippet's neighbours.
+
+    Args:
+        x: Snippet features ``[B, C, T]``.
+        indices: Neighbour indices ``[B, T, k]`` (e.g. from :func:`knn_indices`).
+
+    Returns:
+        ``[B, C, T, k]`` with ``out[b, :, t, j] = x[b, :, indices[b, t, j]]``.
+    """
+    batch, channels, length = x.shape
+    k = indices.shape[-1]
+    flat = indices.reshape(batch, 1, length * k).expand(batch, channels, length * k)
+    return x.gather(2, flat).reshape(batch, channels, length, k)
+
+
+class GCNeXt(nn.Module):
+    """GCNeXt block: temporal and semantic graph convolutions with a residual path.
+
+    ``out = relu(x + temporal(x) + max_k semantic([x_neighbour, x]))``. Both branches
+    are ResNeXt bottlenecks (1x1, grouped, 1x1); the semantic branch is an edge
+    convolution over the k-NN graph of the block's input, max-pooled over the edges.
+
+    Args:
+        in_channels: Input channels (equal to ``out_channels`` for the residual).
+        out_channels: Output channels.
+        k: Neighbours in the semantic graph.
+        groups: Cardinality of the grouped convolutions.
+        width_per_group: Channels per group of the bottleneck.
+
+    Examples:
+        >>> block = GCNeXt(64, 64, k=3, groups=8, width_per_group=4)
+        >>> block(torch.randn(2, 64, 10)).shape
+        torch.Size([2, 64, 10])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, *, k: int = 3, groups: int = 32,
+                 width_per_group: int = 4):
+        super().__init__()
+        self.k = k
+        width = groups * width_per_group
+        self.temporal = nn.Sequential(
+            nn.Conv1d(in_channels, width, kernel_size=1), nn.ReLU(inplace=True),
+            nn.Conv1d(width, width, kernel_size=3, padding=1, groups=groups),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(width, out_channels, kernel_size=1))
+        self.semantic = nn.Sequential(
+            nn.Conv2d(2 * in_channels, width, kernel_size=1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, kernel_size=1, groups=groups), nn.ReLU(inplace=True),
+            nn.Conv2d(width, out_channels, kernel_size=1))
+        #: k-NN indices of the last forward pass (used by SGAlign's semantic context).
+        self.last_neighbours: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        neighbours = knn_indices(x.detach(), self.k)  # the graph itself is not differentiated
+        self.last_neighbours = neighbours
+        neighbour_features = gather_neighbours(x, neighbours)               # [B, C, T, k]
+        edges = torch.cat([neighbour_features,
+                           x.unsqueeze(-1).expand_as(neighbour_features)], dim=1)
+        semantic = self.semantic(edges).amax(dim=-1)
+        return F.relu(x + self.temporal(x) + semantic)
+
+
+# --------------------------------------------------------------------------------------
+# Sub-graph alignment
+# --------------------------------------------------------------------------------------
+def align1d(x: torch.Tensor, rois: torch.Tensor, num_points: int,
+            sampling_ratio: int = 0) -> torch.Tensor:
+    """Align1D: sample ``num_points`` bins of each 1-D region by linear interpolation.
+
+    The region ``[start, end]`` (in snippet units, snippet ``i`` sits at ``t = i``) is cut
+    into ``num_points`` equal bins; each bin is the mean of ``G`` evenly spaced linear
+    interpolations inside it, with ``G = sampling_ratio`` or, when 0, the adaptive
+    ``ceil(region length / num_points)``. As in RoIAlign, regions shorter than 1 are
+    widened to 1, points before ``-1`` or after ``T`` read 0, and points in
+    ``[-1, 0]`` / ``[T - 1, T]`` read the first / last snippet.
+
+    The reference implementation is a CUDA kernel. Here the interpolation is written
+    with index ops (one ``index_select`` per grid point and neighbour, at most a few),
+    so it runs anywhere and autograd supplies the backward pass; only the small
+    interpolation weights are saved for it, never a dense ``[regions, T]`` matrix.
+
+    Args:
+        x: Features ``[B, C, T]``.
+        rois: ``[N, 3]`` rows ``(batch index, start, end)``, float.
+        num_points: Output bins per region.
+        sampling_ratio: Interpolations per bin; 0 for adaptive.
+
+    Returns:
+        ``[N, C, num_points]``.
+
+    Examples:
+        >>> x = torch.arange(5.).view(1, 1, 5)
+        >>> align1d(x, torch.tensor([[0., 1., 3.]]), 2, sampling_ratio=1)[0, 0].tolist()
+        [1.5, 2.5]
+    """
+    batch, channels, length = x.shape
+    rois = rois.to(dtype=x.dtype)
+    batch_index = rois[:, 0].long()
+    start = rois[:, 1]
+    roi_length = (rois[:, 2] - start).clamp(min=1.0)
+    bin_size = roi_length / num_points                                       # [N]
+    if sampling_ratio > 0:
+        grid = torch.full_like(bin_size, float(sampling_ratio))
+    else:
+        grid = torch.ceil(roi_length / num_points)
+    max_grid = int(grid.max().item()) if len(grid) else 1
+
+    rows = x.transpose(1, 2).reshape(batch * length, channels)             # [B*T, C]
+    point = torch.arange(num_points, device=x.device, dtype=x.dtype)
+    base = batch_index.unsqueeze(1) * length                                 # [N, 1]
+    out = x.new_zeros(len(rois), num_points, channels)
+    for it in range(max_grid):
+        # Position of the it-th interpolation point of every bin of every region: [N, P].
+        t = (start.unsqueeze(1) + point.unsqueeze(0) * bin_size.unsqueeze(1)
+             + (it + 0.5) * (bin_size / grid).unsqueeze(1))
+        used = (it < grid).unsqueeze(1) & (t >= -1.0) & (t <= length)
+        t = t.clamp(min=0.0)
+        low = t.floor().long().clamp(max=length - 1)
+        high = (low + 1).clamp(max=length - 1)
+        t = torch.where(low >= length - 1, low.to(x.dtype), t)
+        weight_high = (t - low.to(x.dtype)) * used / grid.unsqueeze(1)
+        weight_low = (1.0 - (t - low.to(x.dtype))) * used / grid.unsqueeze(1)
+        for index, weight in ((low, weight_low), (high, weight_high)):
+            values = rows.index_select(0, (base + index).reshape(-1))
+            out = out + values.view(len(rois), num_points, channels) * weight.unsqueeze(-1)
+    return out.transpose(1, 2)
+
+
+def proposal_anchors(temporal_scale: int, max_duration: int,
+                     context_ratio: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sampling regions of the valid anchors of a ``[D, T]`` proposal map.
+
+    Anchor ``[d, s]`` covers snippets ``s .. s + d``; SGAlign samples it widened by
+    ``context_ratio`` of its length on each side (0.5 in the paper).
+
+    Args:
+        temporal_scale: ``T``.
+        max_duration: ``D``.
+        context_ratio: Widening on each side, as a fraction of the anchor length.
+
+    Returns:
+        ``(flat_index, regions)``: indices into the flattened ``[D * T]`` map of the valid
+        anchors, and their ``[A, 2]`` sampling regions ``(start, end)`` in snippet units.
+    """
+    duration, start = np.meshgrid(np.arange(max_duration), np.arange(temporal_scale),
+                                  indexing='ij')
+    valid = (start + duration < temporal_scale).reshape(-1)
+    length = (duration + 1).reshape(-1)[valid].astype(np.float64)
+    first = start.reshape(-1)[valid].astype(np.float64)
+    last = first + length - 1
+    regions = np.stack([first - context_ratio * length, last + context_ratio * length], 1)
+    return (torch.from_numpy(np.flatnonzero(valid)),
+            torch.from_numpy(regions).float())
+
+
+class SubGraphAlign(nn.Module):
+    """SGAlign: a fixed-size feature for every anchor of the proposal map.
+
+    Each anchor's sampling region is read twice with :func:`align1d`: the node features
+    at ``inner_points`` bins and the mean of each node's semantic neighbours at
+    ``context_points`` bins (the paper's "last layer context"). The result is laid out
+    as a ``[B, C * (inner + context), D, T]`` map; invalid anchors (running past the
+    window) are zero, which the following 3x3 convolutions see as padding.
+
+    Args:
+        temporal_scale: ``T``.
+        max_duration: ``D``.
+        inner_points: Bins for the anchor interior (32 in the paper).
+        context_points: Bins for the semantic context (4 in the paper); 0 disables it.
+        sampling_ratio: Align1D interpolations per bin (0: adaptive, the paper's).
+        context_ratio: Anchor widening on each side (0.5 in the paper).
+    """
+
+    def __init__(self, temporal_scale: int, max_duration: int, *, inner_points: int = 32,
+                 context_points: int = 4, sampling_ratio: int = 0, context_ratio: float = 0.5):
+        super().__init__()
+        self.temporal_scale = temporal_scale
+        self.max_duration = max_duration
+        self.inner_points = inner_points
+        self.context_points = context_points
+        self.sampling_ratio = sampling_ratio
+        flat_index, regions = proposal_anchors(temporal_scale, max_duration, context_ratio)
+        self.register_buffer('flat_index', flat_index, persistent=False)
+        self.register_buffer('regions', regions, persistent=False)
+
+    def forward(self, x: torch.Tensor, neighbours: torch.Tensor | None = None) -> torch.Tensor:
+        """Args: ``x`` ``[B, C, T]``; ``neighbours`` ``[B, T, k]`` (needed for context)."""
+        batch, channels, _ = x.shape
+        num_anchors = len(self.regions)
+        batch_index = torch.arange(batch, device=x.device, dtype=x.dtype)
+        rois = torch.cat([batch_index.repeat_interleave(num_anchors).unsqueeze(1),
+                          self.regions.to(x.dtype).repeat(batch, 1)], dim=1)
+        parts = [align1d(x, rois, self.inner_points, self.sampling_ratio)]
+        if self.context_points:
+            if neighbours is None:
+                neighbours = knn_indices(x.detach(), 3)
+            context = gather_neighbours(x, neighbours).mean(dim=-1)
+            parts.append(align1d(context, rois, self.context_points, self.sampling_ratio))
+        anchor_features = torch.cat(parts, dim=2).reshape(batch, num_anchors, -1)
+        out = x.new_zeros(batch, self.max_duration * self.temporal_scale,
+                          anchor_features.shape[-1])
+        out = out.index_copy(1, self.flat_index, anchor_features)
+        return out.permute(0, 2, 1).reshape(batch, -1, self.max_duration, self.temporal_scale)
+
+
+# --------------------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------------------
+def proposal_map_mask(temporal_scale: int, max_duration: int) -> torch.Tensor:
+    """``[D, T]`` float mask, 1 where the anchor ``[d, s]`` ends inside the window."""
+    duration = torch.arange(max_duration).unsqueeze(1)
+    start = torch.arange(temporal_scale).unsqueeze(0)
+    return (start + duration < temporal_scale).float()
+
+
+def _overlap(a_start: np.ndarray, a_end: np.ndarray, b_start: np.ndarray,
+             b_end: np.ndarray) -> np.ndarray:
+    """Length of the intersection of intervals ``a`` and ``b`` (broadcast)."""
+    return np.clip(np.minimum(a_end, b_end) - np.maximum(a_start, b_start), 0.0, None)
+
+
+def gtad_targets(segments: np.ndarray | Sequence[Sequence[float]], temporal_scale: int,
+                 max_duration: int, boundary_width: float = 3.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training targets of one window from its ground-truth segments.
+
+    Times are fractions of the window (``0`` = first snippet boundary, ``1`` = last);
+    snippet ``i`` spans ``[i / T, (i + 1) / T]``.
+
+    * start (end) target of snippet ``i``: the largest fraction of the snippet covered by
+      a region of ``boundary_width`` snippets centred on a ground-truth start (end),
+      the paper's (and BMN's) boundary regions;
+    * IoU map ``[d, s]``: the largest tIoU between proposal ``[s / T, (s + d + 1) / T]``
+      and a ground-truth segment (0 for anchors past the window, masked anyway).
+
+    Args:
+        segments: ``[M, 2]`` ground-truth ``(start, end)`` in window fractions. Parts
+            outside ``[0, 1]`` are clipped (a segment cut by the window edge keeps its
+            inner part).
+        temporal_scale: ``T``.
+        max_duration: ``D``.
+        boundary_width: Width of the boundary regions, in snippets.
+
+    Returns:
+        ``(start [T], end [T], iou_map [D, T])``, float32 in ``[0, 1]``.
+
+    Examples:
+        >>> start, end, iou = gtad_targets([[0.25, 0.5]], 4, 4, boundary_width=1)
+        >>> start.tolist(), end.tolist(), float(iou[0, 1])
+        ([0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 1.0)
+    """
+    segments = np.clip(np.asarray(segments, dtype=np.float64).reshape(-1, 2), 0.0, 1.0)
+    gap = 1.0 / temporal_scale
+    snippet_start = np.arange(temporal_scale) * gap
+    snippet_end = snippet_start + gap
+    if len(segments) == 0:
+        zeros = np.zeros(temporal_scale, np.float32)
+        return zeros, zeros.copy(), np.zeros((max_duration, temporal_scale), np.float32)
+
+    half = boundary_width * gap / 2
+
+    def boundary_target(points: np.ndarray) -> np.ndarray:
+        covered = _overlap(snippet_start[:, None], snippet_end[:, None],
+                           points[None, :] - half, points[None, :] + half)
+        return (covered / gap).max(axis=1)
+
+    # Proposal [d, s] = [s / T, (s + d + 1) / T]; tIoU is written out here on the anchor
+    # grid (broadcast over [D, T, M]) because the anchors are the grid itself.
+    prop_start = snippet_start[None, :, None]
+    prop_end = prop_start + (np.arange(max_duration)[:, None, None] + 1) * gap
+    gt_start, gt_end = segments[:, 0], segments[:, 1]
+    inter = _overlap(prop_start, prop_end, gt_start, gt_end)
+    union = (prop_end - prop_start) + (gt_end - gt_start) - inter
+    iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).max(axis=-1)
+    iou = iou * proposal_map_mask(temporal_scale, max_duration).numpy()
+    return (boundary_target(gt_start).astype(np.float32),
+            boundary_target(gt_end).astype(np.float32), iou.astype(np.float32))
+
+
+# --------------------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------------------
+@MODELS.register_module()
+class GTAD(BaseModel):
+    """G-TAD (Xu et al., CVPR 2020): sub-graph localization for temporal action detection.
+
+    Snippet features go through GCNeXt blocks (temporal + semantic graph), two
+    GCNeXt-based boundary heads regularise training (start/end probabilities), and
+    SGAlign turns every anchor sub-graph into a feature scored by a small 2-D network:
+    channel 0 regresses the anchor's IoU with the ground truth, channel 1 classifies it
+    (IoU > 0.9). A proposal's score is ``regression x classification``, as in the
+    reference code; start/end probabilities are only a training signal.
+
+    Args:
+        feat_dim: Input feature channels ``C`` (inputs are ``[B, C, T]``).
+        temporal_scale: Snippets per window ``T`` (100 ActivityNet, 256 THUMOS14).
+        max_duration: Longest anchor ``D`` in snippets (100 ActivityNet, 64 THUMOS14).
+        hidden_dim_1d: GCNeXt channels (256 in the paper).
+        hidden_dim_2d: Channels of the 3x3 proposal convolutions (128).
+        hidden_dim_3d: Channels of the first 1x1 proposal convolution (512).
+        k: Semantic neighbours per snippet (3).
+        groups: Cardinality of the GCNeXt bottlenecks (32, 4 channels each).
+        input_groups: Groups of the input 1-D convolution (4, as in the reference code).
+        inner_points: SGAlign bins of the anchor interior (32).
+        context_points: SGAlign bins of the semantic context (4).
+        sampling_ratio: Align1D interpolations per bin (0: adaptive).
+        boundary_width: Start/end target regions, in snippets (3).
+        loss_cls: The loss, mmaction2's ``BMNLoss`` (G-TAD trains with BMN's loss).
+        loss_weights: Weights of (temporal evaluation, IoU regression, classification).
+        test_cfg: Post-processing, see :meth:`predict`.
+        data_preprocessor: MMEngine data preprocessor config.
+        init_cfg: MMEngine initialisation config.
+
+    Examples:
+        >>> model = GTAD(feat_dim=16, temporal_scale=8, max_duration=8, hidden_dim_1d=32,
+        ...              hidden_dim_2d=16, hidden_dim_3d=32, groups=4)
+        >>> maps, start, end = model._forward(torch.randn(2, 16, 8))
+        >>> maps.shape, start.shape
+        (torch.Size([2, 2, 8, 8]), torch.Size([2, 8]))
+    """
+
+    def __init__(self, feat_dim: int = 400, temporal_scale: int = 100, max_duration: int = 100,
+                 hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
+                 k: int = 3, groups: int = 32, input_groups: int = 4, inner_points: int = 32,
+                 context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
+                 loss_cls: dict | None = None,
+                 loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
+                 test_cfg: dict | None = None, data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if hidden_dim_1d % groups:
+            raise ValueError(f'hidden_dim_1d={hidden_dim_1d} is not a multiple of '
+                             f'groups={groups}')
+        self.feat_dim = feat_dim
+        self.temporal_scale = temporal_scale
+        self.max_duration = max_duration
+        self.boundary_width = boundary_width
+        self.loss_weights = tuple(loss_weights)
+        self.test_cfg = dict(test_cfg or {})
+        width = hidden_dim_1d // groups
+
+        def gcnext() -> GCNeXt:
+            return GCNeXt(hidden_dim_1d, hidden_dim_1d, k=k, groups=groups,
+                          width_per_group=width)
+
+        self.backbone1 = nn.Sequential(
+            nn.Conv1d(feat_dim, hidden_dim_1d, kernel_size=3, padding=1,
+                      groups=math.gcd(input_groups, math.gcd(feat_dim, hidden_dim_1d))),
+            nn.ReLU(inplace=True), gcnext())
+        self.start_head = nn.Sequential(gcnext(), nn.Conv1d(hidden_dim_1d, 1, 1), nn.Sigmoid())
+        self.end_head = nn.Sequential(gcnext(), nn.Conv1d(hidden_dim_1d, 1, 1), nn.Sigmoid())
+        self.backbone2 = gcnext()
+        self.k = k
+        self.align = SubGraphAlign(temporal_scale, max_duration, inner_points=inner_points,
+                                   context_points=context_points,
+                                   sampling_ratio=sampling_ratio)
+        self.proposal_head = nn.Sequential(
+            nn.Conv2d(hidden_dim_1d * (inner_points + context_points), hidden_dim_3d, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_3d, hidden_dim_2d, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_2d, 2, 1), nn.Sigmoid())
+        self.loss_module = MODELS.build(loss_cls or dict(type='BMNLoss'))
+        self.register_buffer('map_mask', proposal_map_mask(temporal_scale, max_duration),
+                             persistent=False)
+
+    # ----------------------------------------------------------------------------------
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Network outputs for features ``[B, C, T]``.
+
+        Returns:
+            ``(proposal_maps [B, 2, D, T], start [B, T], end [B, T])``; map channel 0 is
+            the IoU regression, channel 1 the classification; all in ``[0, 1]``.
+        """
+        if x.shape[1] != self.feat_dim or x.shape[2] != self.temporal_scale:
+            raise ValueError(f'GTAD expects features [B, {self.feat_dim}, '
+                             f'{self.temporal_scale}], got {list(x.shape)}')
+        base = self.backbone1(x)
+        start = self.start_head(base).squeeze(1)
+        end = self.end_head(base).squeeze(1)
+        nodes = self.backbone2(base)
+        # Semantic context from the neighbours of the last layer ("last layer context").
+        neighbours = knn_indices(nodes.detach(), self.k)
+        maps = self.proposal_head(self.align(nodes, neighbours))
+        return maps, start, end
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor', **kwargs):
+        """MMEngine entry point: ``mode`` is ``'tensor'``, ``'loss'`` or ``'predict'``."""
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
+        inputs = inputs.float()
+        if mode == 'tensor':
+            return self._forward(inputs)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor')
+
+    # ----------------------------------------------------------------------------------
+    def targets(self, data_samples: Sequence) -> tuple[torch.Tensor, ...]:
+        """Start, end and IoU-map targets of a batch from its ground-truth segments.
+
+        Each sample's ground truth is read from ``gt_instances.gt_bbox`` (``[M, 2]``,
+        window fractions, the mmaction2 localization convention), or, when the dataset
+        already provides them with matching shapes, from ``gt_start``, ``gt_end`` and
+        ``gt_iou_map``.
+        """
+        starts, ends, maps = [], [], []
+        for sample in data_samples:
+            if all(name in sample for name in ('gt_start', 'gt_end', 'gt_iou_map')) and \
+                    tuple(np.shape(sample.gt_iou_map)) == tuple(self.map_mask.shape):
+                start, end, iou = sample.gt_start, sample.gt_end, sample.gt_iou_map
+            else:
+                start, end, iou = gtad_targets(
+                    _as_numpy(sample.gt_instances['gt_bbox']), self.temporal_scale,
+                    self.max_duration, self.boundary_width)
+            starts.append(torch.as_tensor(np.asarray(start), dtype=torch.float32))
+            ends.append(torch.as_tensor(np.asarray(end), dtype=torch.float32))
+            maps.append(torch.as_tensor(np.asarray(iou), dtype=torch.float32))
+        device = self.map_mask.device
+        return (torch.stack(starts).to(device), torch.stack(ends).to(device),
+                torch.stack(maps).to(device))
+
+    def loss(self, inputs: torch.Tensor, data_samples: Sequence) -> dict[str, torch.Tensor]:
+        """The paper's loss: ``L_tem + 10 L_reg + L_cls`` (mmaction2's BMN loss)."""
+        maps, start, end = self._forward(inputs)
+        gt_start, gt_end, gt_iou = self.targets(data_samples)
+        w_tem, w_reg, w_cls = self.loss_weights
+        _, tem, reg, cls = self.loss_module(maps, start, end, gt_iou, gt_start, gt_end,
+                                            self.map_mask)
+        return dict(loss_tem=w_tem * tem, loss_reg=w_reg * reg, loss_cls=w_cls * cls)
+
+
+    # ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Sequence) -> list:
+        """Post-processed proposals or detections of each window, in seconds.
+
+        Per window: every valid anchor is a candidate scored ``cls x reg``; G-TAD's
+        Gaussian Soft-NMS (``test_cfg.soft_nms_sigma``: 0.8 ActivityNet, 0.46 THUMOS14)
+        keeps the ``test_cfg.top_k`` best (100 / 200); boundary positions become seconds
+        through the window's feature centre times (:mod:`pal_eval.postprocess.time_grid`);
+        with ``test_cfg.mode='detection'`` each proposal is fused with the video's top
+        classes (:mod:`pal_eval.postprocess.fusion`).
+
+        Window metadata read from each data sample: ``video_id`` (or ``video_name``),
+        the centre times of its ``T`` features (``centers``; when absent, ``T`` equal
+        bins over ``duration``, the ActivityNet resampling), and for detection the
+        video's class scores ``class_scores`` (taxonomy order) unless
+        ``test_cfg.class_score_file`` or ``test_cfg.video_classifier`` supplies them.
+
+        Returns:
+            The data samples, each with ``video_id``, ``pred_segments`` (float64
+            ``[K, 2]`` seconds), ``pred_scores`` ``[K]`` and, for detection,
+            ``pred_labels`` (class names).
+        """
+        from pal_eval.postprocess.soft_nms import gaussian_soft_nms
+        from pal_eval.postprocess.time_grid import boundary_to_seconds, uniform_centers
+
+        maps, _, _ = self._forward(inputs)
+        scores = (maps[:, 0] * maps[:, 1]).flatten(1)[:, self.align.flat_index]
+        scores = scores.double().cpu().numpy()                         # [B, A]
+        flat = self.align.flat_index.cpu().numpy()
+        duration_index, start_index = np.divmod(flat, self.temporal_scale)
+        boundaries = np.stack([start_index, start_index + duration_index + 1], 1)  # [A, 2]
+        cfg = self.test_cfg
+        results = []
+        for sample, window_scores in zip(data_samples, scores):
+            meta = sample.metainfo
+            video_id = meta.get('video_id', meta.get('video_name'))
+            centers = meta.get('centers')
+            if centers is None:
+                centers = uniform_centers(float(meta['duration']), self.temporal_scale)
+            kept, kept_scores = gaussian_soft_nms(
+                boundaries.astype(np.float64), window_scores,
+                sigma=cfg.get('soft_nms_sigma', 0.8), top_k=cfg.get('top_k', 100))
+            segments = boundary_to_seconds(boundaries[kept], np.asarray(centers))
+            labels = None
+            if cfg.get('mode', 'detection') == 'detection':
+                segments, kept_scores, labels = self._fuse_classes(
+                    video_id, sample, segments, kept_scores)
+            if 'video_id' not in meta:
+                sample.set_metainfo(dict(video_id=video_id))
+            sample.pred_segments = segments
+            sample.pred_scores = kept_scores
+            if labels is not None:
+                sample.pred_labels = labels
+            results.append(sample)
+        return results
+
+    def _fuse_classes(self, video_id: str, sample, segments: np.ndarray,
+                      scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Detections from one window's proposals by video-level class fusion."""
+        from pal_eval.postprocess.fusion import fuse_proposals_with_classes
+
+        taxonomy, class_scores = self._class_scores(video_id, sample)
+        return fuse_proposals_with_classes(
+            segments, scores, class_scores, taxonomy,
+            top_k_classes=self.test_cfg.get('top_k_classes', 2))
+
+    def _class_scores(self, video_id: str, sample) -> tuple[list[str], np.ndarray]:
+        """The video's class scores: from the sample, a score file, or a trained classifier."""
+        cfg = self.test_cfg
+        if 'class_scores' in sample.metainfo:
+            return list(sample.metainfo['taxonomy']), np.asarray(sample.metainfo['class_scores'])
+        if not hasattr(self, '_video_scores'):
+            self._video_scores = _build_video_scores(cfg)
+        taxonomy, lookup = self._video_scores
+        scores = lookup(video_id)
+        return taxonomy, scores
+
+
+def _as_numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _build_video_scores(test_cfg: dict):
+    """Video-level class scores for detection, from ``test_cfg`` (built once per model).
+
+    ``class_score_file`` (+ ``ann_file`` for the taxonomy): published classifier scores,
+    the comparable protocol. Otherwise ``video_classifier=dict(feature_dir, ann_file,
+    subset='training')``: :class:`pal_eval.postprocess.fusion.VideoClassifier` fitted on
+    the training videos' features; scores of any video come from its own features.
+
+    Returns:
+        ``(taxonomy, lookup)`` with ``lookup(video_id) -> scores [num_classes]``.
+    """
+    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.features import FeatureStore
+    from pal_eval.errors import PalEvalError
+    from pal_eval.postprocess.fusion import VideoClassifier, dominant_labels, load_class_scores
+
+    if test_cfg.get('class_score_file'):
+        taxonomy = list(load_activitynet(test_cfg['ann_file']).taxonomy)
+        table = load_class_scores(test_cfg['class_score_file'], taxonomy)
+
+        def from_file(video_id: str) -> np.ndarray:
+            if video_id not in table:
+                raise PalEvalError(f'{test_cfg["class_score_file"]}: no class scores for '
+                                   f'video {video_id!r}')
+            return table[video_id]
+        return taxonomy, from_file
+    spec = test_cfg.get('video_classifier')
+    if not spec:
+        raise PalEvalError("GTAD detection needs video-level class scores: set test_cfg "
+                           "'class_score_file' or 'video_classifier', or mode='proposal'")
+    annotations = load_activitynet(spec['ann_file'], subset=spec.get('subset', 'training'))
+    store = FeatureStore(spec['feature_dir'])
+    labels = dominant_labels(annotations.instances)
+    features = {v: store.load(v).features for v in labels if v in store}
+    classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
+
+    def from_classifier(video_id: str) -> np.ndarray:
+        return classifier.predict_scores(store.load(video_id).features)
+    return list(annotations.taxonomy), from_classifier
