@@ -1,0 +1,124 @@
+"""Sampling policies against brute-force and hand-worked references."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from pal_eval.extraction.sampling import (
+    SamplingPolicy,
+    clip_center_times,
+    clip_frame_indices,
+    grid_source_indices,
+    resample_features,
+)
+
+
+def brute_force_starts(grid_frames: int, window: int, stride: int) -> list[int]:
+    """Add clips every ``stride`` frames until one reaches the last frame."""
+    starts, start = [], 0
+    while True:
+        starts.append(start)
+        if start + window >= grid_frames:
+            return starts
+        start += stride
+
+
+@pytest.mark.parametrize('frames, per_clip, interval, stride',
+                         list(itertools.product([1, 3, 7, 16, 17, 40], [1, 4, 8], [1, 2],
+                                                [1, 3, 4])))
+def test_sliding_clips_cover_every_frame(frames, per_clip, interval, stride):
+    policy = SamplingPolicy(frames_per_clip=per_clip, frame_interval=interval, stride=stride)
+    plan = clip_frame_indices(frames, 25.0, policy)
+    window = (per_clip - 1) * interval + 1
+    starts = brute_force_starts(frames, window, stride)
+    assert plan.shape == (len(starts), per_clip)
+    for row, start in zip(plan, starts):
+        expected = [min(start + k * interval, frames - 1) for k in range(per_clip)]
+        assert row.tolist() == expected
+    if window < stride:
+        return  # clips sparser than frames leave gaps by design
+    # every frame is inside some clip's span
+    covered = set()
+    for start in starts:
+        covered.update(range(start, min(start + window, frames)))
+    assert covered == set(range(frames))
+
+
+def test_centre_times_hand_worked():
+    # 10 s at 25 fps, 16-frame clips every 8 frames: clip j spans [8j, 8j + 16) frames.
+    policy = SamplingPolicy(frames_per_clip=16, stride=8)
+    centers = clip_center_times(250, 25.0, policy)
+    assert len(centers) == 1 + int(np.ceil((250 - 16) / 8))  # 31 clips
+    assert centers[0] == pytest.approx(8 / 25)
+    assert centers[1] == pytest.approx(16 / 25)
+    # the last clip starts at frame 240 and is cut at 250 (padding excluded): centre 245
+    assert centers[-1] == pytest.approx(245 / 25)
+
+
+def test_very_short_video_gives_one_padded_clip():
+    policy = SamplingPolicy(frames_per_clip=8, frame_interval=2, stride=4)
+    plan = clip_frame_indices(3, 30.0, policy)
+    assert plan.tolist() == [[0, 2, 2, 2, 2, 2, 2, 2]]  # the last frame repeated
+    assert clip_center_times(3, 30.0, policy).tolist() == pytest.approx([1.5 / 30])
+
+
+def brute_force_source(num_frames: int, fps: float, target_fps: float) -> list[int]:
+    """For each grid time, the last source frame whose start time is not after it."""
+    source_times = np.arange(num_frames) / fps
+    count = max(1, int(np.floor(num_frames / fps * target_fps + 1e-9)))
+    return [int(np.nonzero(source_times <= k / target_fps + 1e-12)[0][-1])
+            for k in range(count)]
+
+
+@pytest.mark.parametrize('num_frames, fps', [(60, 25.0), (72, 30.0), (50, 29.97), (7, 12.0),
+                                             (13, 6.0)])
+def test_resampled_grid_matches_time_search(num_frames, fps):
+    assert grid_source_indices(num_frames, fps, 10.0).tolist() == brute_force_source(
+        num_frames, fps, 10.0)
+
+
+def test_different_frame_rates_share_one_time_grid():
+    # Two 2.4 s videos at 25 and 30 fps resampled to 10 fps: same clips, same centres.
+    policy = SamplingPolicy(frames_per_clip=4, stride=2, target_fps=10.0)
+    centers_25 = clip_center_times(60, 25.0, policy)
+    centers_30 = clip_center_times(72, 30.0, policy)
+    np.testing.assert_allclose(centers_25, centers_30)
+    np.testing.assert_allclose(np.diff(centers_25)[:-1], 0.2)  # stride 2 at 10 fps
+
+
+def test_linear_resampling_matches_numpy_interp():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(13, 5))
+    centers = np.sort(rng.uniform(0.3, 9.7, size=13))
+    out, new_centers = resample_features(features, centers, 10.0, 100, 'linear')
+    assert out.shape == (100, 5)
+    np.testing.assert_allclose(new_centers, (np.arange(100) + 0.5) / 10)
+    for channel in range(5):
+        expected = np.interp(new_centers, centers, features[:, channel])
+        np.testing.assert_allclose(out[:, channel], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_mean_resampling_hand_worked():
+    # 6 clips over 3 s into 3 bins of 1 s: two clips per bin.
+    features = np.arange(6, dtype=float)[:, None]
+    centers = np.array([0.25, 0.75, 1.25, 1.75, 2.25, 2.75])
+    out, _ = resample_features(features, centers, 3.0, 3, 'mean')
+    assert out[:, 0].tolist() == [0.5, 2.5, 4.5]
+
+
+def test_mean_resampling_empty_bins_fall_back_to_linear():
+    features = np.array([[0.0], [4.0]])
+    centers = np.array([0.5, 3.5])
+    out, new_centers = resample_features(features, centers, 4.0, 4, 'mean')
+    linear = np.interp(new_centers, centers, features[:, 0])
+    assert out[0, 0] == 0.0 and out[3, 0] == 4.0  # bins holding one clip: that clip
+    np.testing.assert_allclose(out[1:3, 0], linear[1:3])  # empty bins: interpolated
+
+
+def test_invalid_policy_is_refused():
+    with pytest.raises(ValueError, match='stride'):
+        SamplingPolicy(frames_per_clip=4, stride=0)
+    with pytest.raises(ValueError, match='resample'):
+        SamplingPolicy(frames_per_clip=4, resample='cubic')
