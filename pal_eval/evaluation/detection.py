@@ -109,7 +109,7 @@ def interpolated_average_precision(precision: np.ndarray, recall: np.ndarray) ->
 
 def greedy_match(group_of_pair: np.ndarray, pred_of_pair: np.ndarray, gt_of_pair: np.ndarray,
                  rank_of_pair: np.ndarray, tiou_of_pair: np.ndarray,
-                 num_preds: int, num_gts: int) -> np.ndarray:
+                 num_preds: int, num_gts: int, presorted: bool = False) -> np.ndarray:
     """Exact greedy matching of ranked predictions to ground truths, vectorised over groups.
 
     Every candidate pair (prediction, ground truth) belongs to one independent group
@@ -131,14 +131,16 @@ def greedy_match(group_of_pair: np.ndarray, pred_of_pair: np.ndarray, gt_of_pair
         tiou_of_pair: float64 ``[P]``.
         num_preds: Size of the prediction id space.
         num_gts: Size of the ground-truth id space.
+        presorted: The pairs are already sorted by (group, rank, -tIoU, -gt).
 
     Returns:
         bool ``[num_preds]``: whether each prediction id is a true positive.
     """
-    order = np.lexsort((-gt_of_pair, -tiou_of_pair, rank_of_pair, group_of_pair))
-    group = group_of_pair[order]
-    pred = pred_of_pair[order]
-    gt = gt_of_pair[order]
+    if presorted:
+        group, pred, gt = group_of_pair, pred_of_pair, gt_of_pair
+    else:
+        order = np.lexsort((-gt_of_pair, -tiou_of_pair, rank_of_pair, group_of_pair))
+        group, pred, gt = group_of_pair[order], pred_of_pair[order], gt_of_pair[order]
     is_tp = np.zeros(num_preds, dtype=bool)
     gt_used = np.zeros(num_gts, dtype=bool)
     while group.size:
@@ -214,7 +216,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     classes, gt_class = _first_appearance_codes(gt_labels)
     class_index = pd.Index(classes)
 
-    pred_class = class_index.get_indexer(predictions['label'].to_numpy())
+    pred_class = _codes_in(predictions['label'].to_numpy(), class_index)
     known = pred_class >= 0
     ignored: dict[str, int] = {}
     if not known.all():
@@ -224,17 +226,16 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
             raise UnknownLabelError(
                 f'{int((~known).sum())} predictions have labels that are not ground-truth '
                 f'classes of the subset: {shown}')
-    pred = predictions.loc[known]
     pred_class = pred_class[known]
-    scores = pred['score'].to_numpy(dtype=np.float64)
-    pred_segments = pred[['t_start', 't_end']].to_numpy(dtype=np.float64)
+    scores = predictions['score'].to_numpy(dtype=np.float64)[known]
+    pred_segments = predictions[['t_start', 't_end']].to_numpy(dtype=np.float64)[known]
     gt_segments = ground_truth[['t_start', 't_end']].to_numpy(dtype=np.float64)
 
     # Rank predictions: by class, then decreasing score, ties in input order.
-    order = np.lexsort((-scores, pred_class))
+    by_score = np.argsort(-scores, kind='stable')
+    order = by_score[np.argsort(pred_class[by_score], kind='stable')]
     pred_class = pred_class[order]
     pred_segments = pred_segments[order]
-    pred_video_raw = pred['video_id'].to_numpy()[order]
     num_preds = order.size
 
     # Groups = (class, video) pairs that have ground truth; ground truths sorted by group,
@@ -246,7 +247,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     gt_key_sorted = gt_key[gt_order]
     group_keys, gt_start, gt_count = np.unique(gt_key_sorted, return_index=True,
                                                return_counts=True)
-    pred_video = videos.get_indexer(pred_video_raw)
+    pred_video = _codes_in(predictions['video_id'].to_numpy(), videos)[known][order]
     pred_key = pred_class.astype(np.int64) * len(videos) + pred_video
     slot = np.searchsorted(group_keys, pred_key)
     slot_ok = (pred_video >= 0) & (slot < group_keys.size)
@@ -256,35 +257,28 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     pair_pred, pair_gt_sorted = _pairs_within_groups(pred_group, gt_start, gt_count)
     pair_gt = gt_order[pair_gt_sorted]  # back to file order index (tie rule: higher wins)
     pair_tiou = paired_tiou(pred_segments[pair_pred], gt_segments[pair_gt])
+    # A pair below the lowest threshold can never match: drop it before sorting.
+    useful = pair_tiou >= thresholds.min()
+    pair_pred, pair_gt, pair_tiou = pair_pred[useful], pair_gt[useful], pair_tiou[useful]
     pair_group = pred_group[pair_pred]
 
-    # Compound ids so that all thresholds are matched in one call.
-    groups, preds, gts, ranks, tious = [], [], [], [], []
-    for t_index, threshold in enumerate(thresholds):
-        ok = pair_tiou >= threshold
-        groups.append(pair_group[ok] + t_index * group_keys.size)
-        preds.append(pair_pred[ok] + t_index * num_preds)
-        gts.append(pair_gt[ok] + t_index * len(ground_truth))
-        ranks.append(pair_pred[ok])  # position in the ranked order = rank inside class
-        tious.append(pair_tiou[ok])
-    is_tp = greedy_match(np.concatenate(groups), np.concatenate(preds), np.concatenate(gts),
-                         np.concatenate(ranks), np.concatenate(tious),
-                         num_preds * num_thresholds, len(ground_truth) * num_thresholds)
+    # Sort the pairs once by (group, rank, -tIoU, -gt); filtering them per threshold
+    # (threshold-major) keeps that order, so the compound arrays below need no new sort.
+    pair_order = np.lexsort((-pair_gt, -pair_tiou, pair_pred, pair_group))
+    pair_pred, pair_gt = pair_pred[pair_order], pair_gt[pair_order]
+    pair_tiou, pair_group = pair_tiou[pair_order], pair_group[pair_order]
+    t_index, kept = np.nonzero(pair_tiou[None, :] >= thresholds[:, None])
+    is_tp = greedy_match(pair_group[kept] + t_index * group_keys.size,
+                         pair_pred[kept] + t_index * num_preds,
+                         pair_gt[kept] + t_index * len(ground_truth),
+                         pair_pred[kept], pair_tiou[kept],
+                         num_preds * num_thresholds, len(ground_truth) * num_thresholds,
+                         presorted=True)
     tp = is_tp.reshape(num_thresholds, num_preds)
 
-    ap = np.zeros((num_thresholds, len(classes)), dtype=np.float64)
     class_bounds = np.searchsorted(pred_class, np.arange(len(classes) + 1))
     npos = np.bincount(gt_class, minlength=len(classes)).astype(np.float64)
-    for c in range(len(classes)):
-        lo, hi = class_bounds[c], class_bounds[c + 1]
-        if hi == lo:
-            continue
-        tp_c = tp[:, lo:hi]
-        tp_cumsum = np.cumsum(tp_c, axis=1).astype(np.float64)
-        fp_cumsum = np.cumsum(~tp_c, axis=1).astype(np.float64)
-        recall = tp_cumsum / npos[c]
-        precision = tp_cumsum / (tp_cumsum + fp_cumsum)
-        ap[:, c] = interpolated_average_precision(precision, recall)
+    ap = _average_precision_from_matches(tp, pred_class, class_bounds, npos)
 
     mean_ap = ap.mean(axis=1)
     return DetectionResult(
@@ -298,3 +292,53 @@ def _first_appearance_codes(values: np.ndarray) -> tuple[list, np.ndarray]:
     """Codes of ``values`` numbered in order of first appearance (like the official index)."""
     codes, uniques = pd.factorize(values, sort=False)
     return list(uniques), codes.astype(np.int64)
+
+
+def _codes_in(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent), hashing each distinct value once."""
+    codes, uniques = pd.factorize(values, sort=False)
+    positions = index.get_indexer(uniques)
+    return np.where(codes >= 0, positions[codes], -1)
+
+
+def _average_precision_from_matches(tp: np.ndarray, pred_class: np.ndarray,
+                                    class_bounds: np.ndarray, npos: np.ndarray) -> np.ndarray:
+    """Interpolated AP ``[T, C]`` of every class and threshold at once, from ranked flags.
+
+    Only true positives matter: recall changes exactly there, and the interpolated
+    precision (max precision at or after a position) is always reached at a true
+    positive, since a false positive has the same count over a larger rank than the
+    last true positive before it. Precision and recall are the official expressions
+    (``tp_cumsum / (tp_cumsum + fp_cumsum)``, ``tp_cumsum / npos``) on the same floats.
+    The segmented right-to-left maximum is done exactly on integer ranks of the values.
+
+    Args:
+        tp: bool ``[T, N]``, predictions ranked by (class, decreasing score).
+        pred_class: ``[N]`` class of each ranked prediction (non-decreasing).
+        class_bounds: ``[C + 1]`` start of each class in the ranked order.
+        npos: ``[C]`` number of ground truths per class.
+
+    Returns:
+        float64 ``[T, C]``.
+    """
+    num_thresholds, num_classes = tp.shape[0], npos.size
+    t_index, position = np.nonzero(tp)
+    cls = pred_class[position]
+    segment = t_index * num_classes + cls
+    # k = true positives so far (1-based) inside the segment; rank inside the class
+    seg_start = np.searchsorted(segment, segment, side='left')
+    tp_cumsum = (np.arange(segment.size) - seg_start + 1).astype(np.float64)
+    rank = (position - class_bounds[cls] + 1).astype(np.float64)
+    precision = tp_cumsum / rank  # = tp_cumsum / (tp_cumsum + fp_cumsum)
+    recall = tp_cumsum / npos[cls]
+    previous_recall = np.where(tp_cumsum > 1, (tp_cumsum - 1) / npos[cls], 0.0)
+    # Exact segmented suffix maximum: integer ranks of the values, offset per segment.
+    values, value_rank = np.unique(precision, return_inverse=True)
+    # Earlier segments get larger offsets, so a right-to-left running maximum never
+    # carries a value from a later segment into an earlier one.
+    offset = (num_thresholds * num_classes - segment).astype(np.int64) * (values.size + 1)
+    suffix_max = np.maximum.accumulate((offset + value_rank)[::-1])[::-1]
+    same_segment_max = values[suffix_max - offset]
+    contribution = (recall - previous_recall) * same_segment_max
+    ap = np.bincount(segment, weights=contribution, minlength=num_thresholds * num_classes)
+    return ap.reshape(num_thresholds, num_classes)
