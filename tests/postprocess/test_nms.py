@@ -50,3 +50,21 @@ def test_matches_loop_reference(seed):
         for top_k in (None, 5):
             want = loop_nms(segs.tolist(), scores.tolist(), threshold, top_k)
             assert nms(segs, scores, threshold, top_k).tolist() == want
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_batched_equals_nms_per_group(seed):
+    from pal_eval.postprocess.nms import batched_nms
+
+    rng = np.random.default_rng(seed)
+    segs = np.sort(rng.integers(0, 20, size=(120, 2)), axis=1) / 2
+    scores = rng.integers(0, 6, size=120) / 5
+    groups = rng.integers(0, 9, size=120)
+    for top_k in (None, 3):
+        got = batched_nms(segs, scores, groups, 0.5, top_k).tolist()
+        want = []
+        for g in range(9):
+            members = np.flatnonzero(groups == g)
+            want += [int(members[i]) for i in loop_nms(segs[members].tolist(),
+                                                       scores[members].tolist(), 0.5, top_k)]
+        assert got == want
