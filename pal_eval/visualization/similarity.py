@@ -1,0 +1,211 @@
+"""Clip-to-clip similarity maps under temporal transformations (PAL supplementary Figs 1-4).
+
+The PAL paper shows that localization-aware features keep an action instance recognisable
+after it is moved along the time axis or played faster/slower, while staying distinct from
+the surrounding background. The recipe:
+
+1. take one ground-truth action instance of a video;
+2. build a transformed video by re-indexing its frames (:func:`transform_frame_indices`):
+   ``shift`` moves the instance by ``amount`` seconds (the background closes around it);
+   ``speed`` resamples the instance by ``amount`` (``0.5``: down-sampled, played twice as
+   fast, half as long; ``2``: up-sampled, twice as long);
+3. extract clip features of the original and of the transformed video with each encoder;
+4. draw the cosine-similarity map original x transformed, the ground-truth extents as bars;
+5. score each map with :func:`localization_score`: mean similarity between action clips
+   minus mean similarity between action and background clips (higher: features that
+   separate the action from its context, i.e. more localization-aware).
+
+The functional core here (frame indices, similarity, score) is numpy only; the plotting
+uses matplotlib's Agg backend.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The transformations drawn by default: (name, kind, amount).
+DEFAULT_TRANSFORMS: tuple[tuple[str, str, float], ...] = (
+    ('shift forward', 'shift', 2.0),
+    ('shift backward', 'shift', -2.0),
+    ('down-sample x2', 'speed', 0.5),
+    ('up-sample x2', 'speed', 2.0),
+)
+
+
+def transform_frame_indices(num_frames: int, start: int, end: int, kind: str,
+                            amount: float) -> tuple[np.ndarray, int, int]:
+    """Frame indices of a video whose action frames ``[start, end)`` are moved or resampled.
+
+    Args:
+        num_frames: Frames of the original video.
+        start: First action frame.
+        end: One past the last action frame.
+        kind: ``'shift'`` (``amount`` frames, positive = later) or ``'speed'`` (the action
+            lasts ``amount`` times as long; frames are dropped or repeated).
+        amount: See ``kind``.
+
+    Returns:
+        ``(indices into the original frames, new start, new end)``.
+
+    Examples:
+        >>> transform_frame_indices(8, 2, 4, 'shift', 3)[0].tolist()
+        [0, 1, 4, 5, 6, 2, 3, 7]
+        >>> transform_frame_indices(8, 2, 4, 'speed', 2.0)
+        (array([0, 1, 2, 2, 3, 3, 4, 5, 6, 7]), 2, 6)
+    """
+    if not 0 <= start < end <= num_frames:
+        raise ValueError(f'action frames [{start}, {end}) outside the video (0, {num_frames})')
+    frames = np.arange(num_frames)
+    action = frames[start:end]
+    background = np.concatenate([frames[:start], frames[end:]])
+    if kind == 'shift':
+        new_start = int(np.clip(start + round(amount), 0, len(background)))
+        indices = np.concatenate([background[:new_start], action, background[new_start:]])
+        return indices, new_start, new_start + len(action)
+    if kind == 'speed':
+        if amount <= 0:
+            raise ValueError(f'speed factor must be positive, got {amount}')
+        length = max(1, round(len(action) * amount))
+        resampled = action[np.minimum((np.arange(length) / amount).astype(int), len(action) - 1)]
+        indices = np.concatenate([frames[:start], resampled, frames[end:]])
+        return indices, start, start + length
+    raise ValueError(f"kind must be 'shift' or 'speed', got {kind!r}")
+
+
+def cosine_similarity_matrix(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row of ``rows`` ``[N, C]`` with each row of ``cols`` ``[M, C]``.
+
+    Examples:
+        >>> cosine_similarity_matrix(np.array([[1.0, 0.0]]), np.array([[2.0, 0.0], [0.0, 1.0]]))
+        array([[1., 0.]])
+    """
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    return cosine_similarity(np.asarray(rows, np.float64), np.asarray(cols, np.float64))
+
+
+def inside(centers: np.ndarray, t_start: float, t_end: float) -> np.ndarray:
+    """Mask of the features whose centre time lies in ``[t_start, t_end]``."""
+    centers = np.asarray(centers)
+    return (centers >= t_start) & (centers <= t_end)
+
+
+def localization_score(similarity: np.ndarray, rows_in_action: np.ndarray,
+                       cols_in_action: np.ndarray) -> float:
+    """Mean similarity inside the action minus mean similarity between action and background.
+
+    Args:
+        similarity: ``[N, M]`` map, rows = original clips, columns = transformed clips.
+        rows_in_action: ``[N]`` mask of original clips inside the action.
+        cols_in_action: ``[M]`` mask of transformed clips inside the action.
+
+    Returns:
+        The score (``nan`` when the action or its background has no clip).
+
+    Examples:
+        >>> sim = np.array([[1.0, 0.2], [0.2, 1.0]])
+        >>> round(localization_score(sim, np.array([True, False]), np.array([True, False])), 6)
+        0.8
+    """
+    rows_in = np.asarray(rows_in_action, bool)
+    cols_in = np.asarray(cols_in_action, bool)
+    action = similarity[np.ix_(rows_in, cols_in)]
+    cross = np.concatenate([similarity[np.ix_(rows_in, ~cols_in)].ravel(),
+                            similarity[np.ix_(~rows_in, cols_in)].ravel()])
+    if action.size == 0 or cross.size == 0:
+        return math.nan
+    return float(action.mean() - cross.mean())
+
+
+@dataclass
+class SimilarityMap:
+    """One panel: an encoder's similarity map under one transformation."""
+
+    encoder: str
+    transform: str
+    similarity: np.ndarray      # [N original clips, M transformed clips]
+    row_centers: np.ndarray     # seconds
+    col_centers: np.ndarray     # seconds
+    row_action: tuple[float, float]
+    col_action: tuple[float, float]
+    score: float
+
+
+def similarity_map(encoder: str, transform: str, original: np.ndarray,
+                   original_centers: np.ndarray, original_action: tuple[float, float],
+                   transformed: np.ndarray, transformed_centers: np.ndarray,
+                   transformed_action: tuple[float, float]) -> SimilarityMap:
+    """Build one :class:`SimilarityMap` (similarity and score) from two feature sequences."""
+    sim = cosine_similarity_matrix(original, transformed)
+    score = localization_score(sim, inside(original_centers, *original_action),
+                               inside(transformed_centers, *transformed_action))
+    return SimilarityMap(encoder, transform, sim, np.asarray(original_centers),
+                         np.asarray(transformed_centers), tuple(original_action),
+                         tuple(transformed_action), score)
+
+
+def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, *,
+                         title: str | None = None) -> None:
+    """Draw the maps as a grid (one row per encoder, one column per transformation).
+
+    Each panel shows the original video's clips on the vertical axis and the transformed
+    video's on the horizontal one, with the ground-truth extents as red bars along both axes
+    and dashed lines, and the localization score in its title. Written atomically.
+    """
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from matplotlib import transforms as mtransforms
+
+    from pal_eval.io import atomic_write
+
+    encoders = list(dict.fromkeys(m.encoder for m in maps))
+    columns = list(dict.fromkeys(m.transform for m in maps))
+    fig, axes = plt.subplots(len(encoders), len(columns), squeeze=False,
+                             figsize=(3.2 * len(columns), 3.2 * len(encoders)))
+    for panel in maps:
+        ax = axes[encoders.index(panel.encoder), columns.index(panel.transform)]
+        x_edges = _edges(panel.col_centers)
+        y_edges = _edges(panel.row_centers)
+        image = ax.pcolormesh(x_edges, y_edges, panel.similarity, cmap='viridis',
+                              vmin=min(0.0, float(panel.similarity.min())), vmax=1.0)
+        for value in panel.col_action:
+            ax.axvline(value, color='red', ls='--', lw=0.8)
+        for value in panel.row_action:
+            ax.axhline(value, color='red', ls='--', lw=0.8)
+        below = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+        left = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+        ax.plot(panel.col_action, [-0.04, -0.04], transform=below, color='red', lw=5,
+                clip_on=False, solid_capstyle='butt')
+        ax.plot([-0.04, -0.04], panel.row_action, transform=left, color='red', lw=5,
+                clip_on=False, solid_capstyle='butt')
+        ax.set_title(f'{panel.encoder}\n{panel.transform}: score {panel.score:+.3f}', fontsize=8)
+        ax.set_xlabel('transformed video (s)', fontsize=7)
+        ax.set_ylabel('original video (s)', fontsize=7)
+        ax.tick_params(labelsize=6)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=6)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_write(out, 'wb') as handle:
+        fig.savefig(handle, format=_format_of(out), dpi=120)
+    plt.close(fig)
+
+
+def _edges(centers: np.ndarray) -> np.ndarray:
+    """Cell edges around increasing centre times (for ``pcolormesh``)."""
+    centers = np.asarray(centers, dtype=float)
+    if len(centers) == 1:
+        return np.array([centers[0] - 0.5, centers[0] + 0.5])
+    middle = (centers[1:] + centers[:-1]) / 2
+    return np.concatenate([[2 * centers[0] - middle[0]], middle, [2 * centers[-1] - middle[-1]]])
+
+
+def _format_of(path: str | os.PathLike) -> str:
+    suffix = os.path.splitext(str(path))[1].lower().lstrip('.')
+    return suffix if suffix in ('png', 'pdf', 'svg', 'jpg', 'jpeg') else 'png'
