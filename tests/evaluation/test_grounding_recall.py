@@ -1,0 +1,61 @@
+"""Grounding R@n,IoU=m / mIoU: hand-worked case and the 2D-TAN loops on random cases."""
+from __future__ import annotations
+
+import metric_reference as reference
+import numpy as np
+import pandas as pd
+import pytest
+
+from pal_eval.errors import PalEvalError
+from pal_eval.evaluation.grounding import UnknownQueryError, evaluate_grounding
+
+
+def frames(gt: dict, preds: dict):
+    queries = pd.DataFrame([(q, s, e) for q, (s, e) in gt.items()],
+                           columns=['query_id', 't_start', 't_end'])
+    rows = [(q, s, e, score) for q, items in preds.items() for s, e, score in items]
+    return queries, pd.DataFrame(rows, columns=['query_id', 't_start', 't_end', 'score'])
+
+
+def test_hand_worked():
+    gt = {'q1': (0, 10), 'q2': (0, 10), 'q3': (5, 6)}
+    preds = {'q1': [(0, 5, 0.9),     # IoU .5: not > .5
+                    (0, 4.5, 0.8),   # suppressed by NMS (tIoU .9 with the first)
+                    (2, 10, 0.7)],   # tIoU .3 with the first: kept second; IoU .8
+             'q2': [(0, 10, 0.1)]}   # IoU 1; q3 has no prediction -> miss, IoU 0
+    result = evaluate_grounding(*frames(gt, preds), recalls=[1, 2], ious=[0.3, 0.5])
+    assert result.recall == {(1, 0.3): 2 / 3, (1, 0.5): 1 / 3,
+                             (2, 0.3): 2 / 3, (2, 0.5): 2 / 3}
+    assert result.miou == pytest.approx((0.5 + 1.0 + 0.0) / 3, abs=1e-15)
+    assert set(result.to_dict()) == {'R@1,IoU=0.3', 'R@1,IoU=0.5', 'R@2,IoU=0.3',
+                                     'R@2,IoU=0.5', 'mIoU'}
+
+
+def test_unknown_queries_are_counted_or_strict():
+    gt, preds = frames({'q1': (0, 10)}, {'q1': [(0, 10, 1.0)], 'zz': [(0, 1, 1.0)]})
+    result = evaluate_grounding(gt, preds)
+    assert result.num_unmatched_predictions == 1 and result.recall[(1, 0.5)] == 1.0
+    with pytest.raises(UnknownQueryError, match='zz'):
+        evaluate_grounding(gt, preds, strict=True)
+    with pytest.raises(PalEvalError, match='no ground-truth'):
+        evaluate_grounding(gt.iloc[:0], preds)
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_matches_2dtan_loops(seed):
+    rng = np.random.default_rng(seed)
+    gt, preds = {}, {}
+    for q in range(30):
+        s, e = sorted(rng.integers(0, 10, 2))
+        gt[f'q{q}'] = (float(s), float(e + 1))
+        items = []
+        for _ in range(int(rng.integers(0, 15))):
+            s, e = sorted(rng.integers(0, 10, 2))
+            items.append((float(s), float(e + 1), float(rng.integers(0, 4))))
+        if items:
+            preds[f'q{q}'] = items
+    for nms_thresh in (0.5, 0.3, 1.0):
+        want, want_miou = reference.grounding(gt, preds, [1, 5], [0.3, 0.5, 0.7], nms_thresh)
+        got = evaluate_grounding(*frames(gt, preds), nms_threshold=nms_thresh)
+        assert got.recall == want
+        assert reference.isclose(got.miou, want_miou)
