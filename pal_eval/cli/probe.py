@@ -1,0 +1,65 @@
+"""``pal-eval probe FEATURES_DIR --annotations A``: linear probe of extracted features.
+
+Prints foreground/background accuracy and AP, and action-class accuracy, each next to its
+chance level, cross-validated by video (see :mod:`pal_eval.extraction.probe`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from pal_eval.errors import PalEvalError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``pal-eval probe``."""
+    parser.add_argument('features', help='feature folder written by pal-eval extract')
+    parser.add_argument('--annotations', required=True,
+                        help='ground truth (ActivityNet-style JSON, THUMOS14 csv or folder)')
+    parser.add_argument('--subset', help='use only this subset of the annotations')
+    parser.add_argument('--folds', type=int, default=5, help='GroupKFold folds (by video)')
+    parser.add_argument('--max-rows', type=int, default=50_000,
+                        help='cap on features used (seeded random subset)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--json', help='also write the result to this JSON file')
+
+
+def load_action_annotations(path: str | os.PathLike, subset: str | None = None):
+    """Canonical action annotations from an ActivityNet-style JSON or THUMOS14 files."""
+    from pal_eval.data.annotations import load_activitynet, load_thumos14
+
+    path = Path(path)
+    if path.suffix.lower() == '.json':
+        return load_activitynet(path, subset)
+    return load_thumos14(path, subset)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``pal-eval probe``."""
+    from pal_eval.data.features import FeatureStore
+    from pal_eval.extraction.probe import gather, linear_probe
+    from pal_eval.io import write_json
+
+    if args.folds < 2:
+        raise PalEvalError('--folds must be >= 2')
+    store = FeatureStore(args.features)
+    annotations = load_action_annotations(args.annotations, args.subset)
+    data = gather(store, annotations.instances, max_rows=args.max_rows, seed=args.seed)
+    result = linear_probe(data, folds=args.folds, seed=args.seed)
+    fg = result['foreground']
+    print(f'{result["videos"]} videos, {result["features"]} features '
+          f'(cross-validated by video, {min(args.folds, result["videos"])} folds)')
+    print(f'foreground/background: accuracy {fg["accuracy"]:.3f}, balanced accuracy '
+          f'{fg["balanced_accuracy"]:.3f}, AP {fg["ap"]:.3f} (chance AP {fg["chance_ap"]:.3f})')
+    if result['class']:
+        cls = result['class']
+        print(f'action class ({cls["num_classes"]} classes, foreground features): accuracy '
+              f'{cls["accuracy"]:.3f} (majority class {cls["chance_accuracy"]:.3f})')
+    else:
+        print('action class: not probed (needs >= 2 classes over >= 2 videos)')
+    if args.json:
+        write_json(args.json, {'features_dir': str(args.features), **result})
+    print(json.dumps(result))
+    return 0
