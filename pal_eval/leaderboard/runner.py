@@ -55,14 +55,15 @@ def _shell(command: str) -> int:
 
 
 def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
-             execute: Callable[[str], int] = _shell,
+             execute: Callable[[str], int] | None = None,
              log: Callable[[str], None] = print) -> list[StageOutcome]:
     """Run every unfinished stage of ``plan`` in order.
 
     Args:
         plan: The stages.
         work_dir: Holds the stamps.
-        execute: Runs one shell command and returns its exit status (tests pass a fake).
+        execute: Runs one shell command and returns its exit status (default: bash;
+            tests pass a fake).
         log: Receives one progress line per stage.
 
     Returns:
@@ -72,6 +73,7 @@ def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
         PalEvalError: a stage exited non-zero or did not write its outputs (named, with
             the command to rerun it alone).
     """
+    execute = execute or _shell
     outcomes = []
     total = len(plan.stages)
     for number, stage in enumerate(plan.stages, 1):
