@@ -138,3 +138,45 @@ def grounding(gt, preds, recalls, ious, nms_thresh):
 
 def isclose(a, b) -> bool:
     return math.isclose(a, b, rel_tol=0, abs_tol=1e-12)
+
+
+def thumos_matlab_ap(gt, ambiguous, preds, class_name, thr):
+    """Literal port of TH14eventdetpr.m for one class (gt/ambiguous rows (video, s, e, label))."""
+    videos = sorted({g[0] for g in gt} | {p[0] for p in preds} | {a[0] for a in ambiguous})
+    npos = sum(1 for g in gt if g[3] == class_name)
+    confs, flags = [], []
+    for v in videos:
+        g = [x for x in gt if x[0] == v and x[3] == class_name]
+        amb = [x for x in ambiguous if x[0] == v]
+        det = [x for x in preds if x[0] == v and x[3] == class_name]
+        if not det:
+            continue
+        det = sorted(det, key=lambda x: -x[4])  # MATLAB sort is stable
+        free = [True] * len(det)
+        for x in g:
+            ov = [hull_tiou((x[1], x[2]), (d[1], d[2])) for d in det]
+            ind = [i for i in range(len(det)) if free[i]]
+            if not ind:
+                continue
+            vm = max(ov[i] for i in ind)
+            im = next(i for i in ind if ov[i] == vm)  # MATLAB max: first occurrence
+            if vm > thr:
+                free[im] = False
+        amb_hit = [any(min(d[2], a[2]) - max(d[1], a[1]) > 0 for a in amb) for d in det]
+        for i, d in enumerate(det):
+            if not free[i]:
+                confs.append(d[4])
+                flags.append(1)
+            elif not amb_hit[i]:
+                confs.append(d[4])
+                flags.append(2)
+    order = sorted(range(len(confs)), key=lambda i: -confs[i])
+    tp = fp = 0
+    ap = 0.0
+    for i in order:
+        if flags[i] == 1:
+            tp += 1
+            ap += tp / (tp + fp)
+        else:
+            fp += 1
+    return ap / npos

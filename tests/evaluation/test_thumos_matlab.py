@@ -1,0 +1,75 @@
+"""THUMOS14 MATLAB protocol: hand-worked differences from ANet-style, and a literal port."""
+from __future__ import annotations
+
+import metric_reference as reference
+import numpy as np
+import pandas as pd
+import pytest
+
+from pal_eval.evaluation.detection import evaluate_detection
+from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
+
+COLUMNS = ['video_id', 't_start', 't_end', 'label']
+
+
+def frame(rows, score=False):
+    return pd.DataFrame(rows, columns=COLUMNS + (['score'] if score else []))
+
+
+def test_hand_worked_differences_from_anet():
+    gt = frame([('a', 0, 10, 'x'), ('a', 20, 30, 'x')])
+    amb = frame([('a', 40, 50, 'Ambiguous')])
+    pred = frame([('a', 0, 10, 'x', 0.9),    # TP
+                  ('a', 41, 45, 'x', 0.8),   # overlaps Ambiguous: dropped (ANet: FP)
+                  ('a', 60, 70, 'x', 0.7),   # FP
+                  ('a', 20, 30, 'x', 0.6)], score=True)  # TP
+    matlab = evaluate_thumos14_matlab(gt, pred, amb, tiou_thresholds=[0.5])
+    # retained: TP FP TP -> precision at TPs 1 and 2/3 -> (1 + 2/3) / 2
+    assert matlab.mAP == [pytest.approx((1 + 2 / 3) / 2, abs=1e-15)]
+    # ANet: TP FP FP TP, interpolated -> .5 * 1 + .5 * .5 = .75
+    assert evaluate_detection(gt, pred, [0.5]).mAP == [0.75]
+
+
+def test_overlap_equal_to_threshold_is_not_a_match():
+    gt = frame([('a', 0, 2, 'x')])
+    pred = frame([('a', 1, 2, 'x', 1.0)], score=True)  # overlap exactly 0.5
+    assert evaluate_thumos14_matlab(gt, pred, tiou_thresholds=[0.5]).mAP == [0.0]
+    assert evaluate_detection(gt, pred, [0.5]).mAP == [1.0]
+
+
+def test_ground_truth_driven_matching():
+    # gt1 (first in file) takes its best detection d2 even though d1 scores higher;
+    # d1 then has nothing left (gt2 prefers d1? no: gt2 overlaps only d3).
+    gt = frame([('a', 0, 10, 'x'), ('a', 30, 40, 'x')])
+    pred = frame([('a', 0, 7, 'x', 0.9), ('a', 0, 9, 'x', 0.8), ('a', 30, 40, 'x', 0.7)],
+                 score=True)
+    got = evaluate_thumos14_matlab(gt, pred, tiou_thresholds=[0.5]).mAP[0]
+    want = reference.thumos_matlab_ap(list(gt.itertuples(index=False)), [],
+                                      list(pred.itertuples(index=False)), 'x', 0.5)
+    assert got == want == pytest.approx((1 / 2 + 2 / 3) / 2)  # FP, TP, TP
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_matches_literal_matlab_port(seed):
+    rng = np.random.default_rng(seed)
+    classes = ['x', 'y', 'z']
+    gt, amb, pred = [], [], []
+    for v in range(5):
+        for _ in range(int(rng.integers(1, 5))):
+            s, e = sorted(rng.integers(0, 10, 2))
+            gt.append((f'v{v}', float(s), float(e + 1), classes[rng.integers(3)]))
+        if rng.random() < 0.5:
+            s, e = sorted(rng.integers(0, 10, 2))
+            amb.append((f'v{v}', float(s), float(e + 1), 'Ambiguous'))
+    for v in range(6):
+        for _ in range(int(rng.integers(0, 14))):
+            s, e = sorted(rng.integers(0, 10, 2))
+            pred.append((f'v{v}', float(s), float(e + 1), classes[rng.integers(3)],
+                         float(rng.integers(0, 4))))
+    thresholds = [0.1, 0.3, 0.5, 0.7, 1 / 3]
+    got = evaluate_thumos14_matlab(frame(gt), frame(pred, score=True), frame(amb),
+                                   tiou_thresholds=thresholds)
+    for label, aps in got.ap_per_class.items():
+        for t, thr in enumerate(thresholds):
+            want = reference.thumos_matlab_ap(gt, amb, pred, label, thr)
+            assert abs(aps[t] - want) < 1e-12, (label, thr)
