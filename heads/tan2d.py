@@ -196,7 +196,8 @@ def moment_iou_map(gt_segment: Sequence[float], num_clips: int, t_start: float,
     from pal_eval.evaluation.tiou import segment_tiou
 
     cells = moment_boundaries(num_clips, t_start, t_end).reshape(-1, 2)
-    return segment_tiou(gt_segment, cells).reshape(num_clips, num_clips)
+    # 2D-TAN computes its training IoU with the hull union (max end - min start).
+    return segment_tiou(gt_segment, cells, union='hull').reshape(num_clips, num_clips)
 
 
 def scaled_iou_targets(iou: np.ndarray | torch.Tensor, min_iou: float = 0.5,

@@ -32,26 +32,37 @@ def read_grounding_queries(ann_file: str | os.PathLike, *, subset: str | None = 
                            durations_file: str | os.PathLike | None = None) -> pd.DataFrame:
     """Queries of a grounding annotation file in canonical form (one row per query).
 
-    The format is recognised by the annotation loaders: Charades-STA txt (durations
-    from ``durations_file``: ``Charades_v1_*.csv`` or a JSON ``{video: seconds}``),
-    ActivityNet Captions JSON, or the canonical ``{"queries": [...]}`` JSON.
+    The format follows the file: ``.txt`` is Charades-STA (durations from
+    ``durations_file``: a ``Charades_v1_*.csv``; without it they are NaN and the
+    dataset takes them from the feature folder), a JSON with a ``"queries"`` list is
+    the canonical grounding JSON, any other JSON object is ActivityNet Captions. Each
+    is read by its loader in :mod:`pal_eval.data.annotations`.
 
     Args:
         ann_file: Annotation file.
-        subset: Keep only this subset (``None``: all rows).
-        durations_file: Video durations, needed by Charades-STA txt only.
+        subset: Canonical JSON: keep only queries of this subset. Charades-STA and
+            ActivityNet Captions hold one split per file: the value labels the rows.
+        durations_file: Video durations, for Charades-STA txt only.
 
     Returns:
         DataFrame with the columns of :data:`pal_eval.data.annotations.QUERY_COLUMNS`.
     """
-    from pal_eval.data.annotations import load_grounding
+    from pal_eval.data import annotations
+    from pal_eval.io import read_json
 
-    queries = load_grounding(ann_file, durations=durations_file).queries
-    if subset is not None:
-        queries = queries[queries['subset'] == subset]
-        if queries.empty:
-            raise InputError(ann_file, f'no query in subset {subset!r}', field='subset')
-    return queries.reset_index(drop=True)
+    path = Path(ann_file)
+    if path.suffix.lower() == '.txt':
+        loaded = annotations.load_charades_sta(path, durations_file, subset=subset or 'test')
+    else:
+        data = read_json(path)
+        if isinstance(data, dict) and 'queries' in data:
+            loaded = annotations.load_grounding_json(path, subset=subset)
+        else:
+            loaded = annotations.load_activitynet_captions(path, subset=subset or 'validation')
+    if loaded.queries.empty:
+        raise InputError(path, 'no query' + (f' in subset {subset!r}' if subset else ''),
+                         field='queries')
+    return loaded.queries.reset_index(drop=True)
 
 
 def feature_time_span(centers: np.ndarray, duration: float) -> tuple[float, float]:
@@ -169,6 +180,14 @@ class GroundingFeatureDataset(BaseDataset):
             raise InputError(self.feature_dir, f'no features for {len(missing)} of '
                              f'{queries["video_id"].nunique()} annotated videos of '
                              f'{self.ann_file} (extract them first)', record=missing[0])
+        unknown = queries['duration'].isna()
+        if unknown.any():
+            # Charades-STA txt without a durations file: the extraction recorded them.
+            from pal_eval.io import read_json
+
+            durations = {v: float(read_json(Path(self.feature_dir) / f'{v}.json')['duration'])
+                         for v in queries.loc[unknown, 'video_id'].unique()}
+            queries.loc[unknown, 'duration'] = queries.loc[unknown, 'video_id'].map(durations)
         return [dict(query_id=str(row.query_id), video_id=str(row.video_id),
                      duration=float(row.duration), gt_segment=[float(row.t_start),
                                                                float(row.t_end)],
