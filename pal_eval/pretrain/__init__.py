@@ -9,7 +9,8 @@ video data set and the compositing transform into ``mmaction.registry``.
 import mmengine  # noqa: F401, I001
 
 from pal_eval.pretrain.backbone import PALBackbone
+from pal_eval.pretrain.dataset import UnlabeledVideoDataset
 from pal_eval.pretrain.moco import MoCoV2
 from pal_eval.pretrain.pal import PAL
 
-__all__ = ['PALBackbone', 'PAL', 'MoCoV2']
+__all__ = ['PALBackbone', 'PAL', 'MoCoV2', 'UnlabeledVideoDataset']

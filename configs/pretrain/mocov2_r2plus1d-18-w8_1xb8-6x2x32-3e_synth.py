@@ -1,0 +1,21 @@
+# MoCo-v2 baseline twin of pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py: same encoder, data,
+# clips per sample and budget; two random 6-clip views of one video are the positives.
+_base_ = ['./pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py']
+
+model = dict(
+    _delete_=True,
+    type='MoCoV2',
+    backbone=dict(type='PALBackbone', arch='r2plus1d_18', base_channels=8),
+    clips_per_video={{_base_.clips_per_video}},
+    embed_dim=64,
+    queue_size=512,
+    momentum=0.99,
+    temperature=0.2,
+    symmetric=False,
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+train_dataloader = dict(dataset=dict(mode='two_views'))
