@@ -51,7 +51,7 @@ __all__ = ['DETECTION_COLUMNS', 'PROPOSAL_COLUMNS', 'GROUNDING_COLUMNS',
            'read_action_submission', 'parse_action_submission', 'action_submission_dict',
            'write_action_submission', 'read_grounding_predictions',
            'parse_grounding_predictions', 'grounding_predictions_dict',
-           'write_grounding_predictions']
+           'write_grounding_predictions', 'reconcile_video_prefix']
 
 DETECTION_COLUMNS = ('video_id', 't_start', 't_end', 'score', 'label')
 PROPOSAL_COLUMNS = ('video_id', 't_start', 't_end', 'score')
@@ -282,3 +282,33 @@ def write_grounding_predictions(path: str | os.PathLike, predictions: pd.DataFra
     """Atomically write grounding predictions (refuses to overwrite unless asked)."""
     _refuse_overwrite(path, overwrite)
     write_json(path, grounding_predictions_dict(predictions), indent=None)
+
+
+def reconcile_video_prefix(predictions: pd.DataFrame, gt_video_ids) -> tuple[pd.DataFrame, str]:
+    """Add or strip the ``v_`` prefix of prediction video ids when that alone makes them match.
+
+    ActivityNet ids are written both ways (``v_<youtube id>`` in mmaction2's and the
+    feature files' conventions, bare in the official JSON). Only when *no* prediction
+    video matches the ground truth as is and the other convention matches some, the ids
+    are rewritten; the returned note says so (empty when nothing changed).
+
+    Examples:
+        >>> frame = pd.DataFrame({'video_id': ['abc'], 't_start': [0.], 't_end': [1.],
+        ...                       'score': [1.]})
+        >>> reconcile_video_prefix(frame, ['v_abc'])[0]['video_id'].tolist()
+        ['v_abc']
+    """
+    gt = set(map(str, gt_video_ids))
+    ids = predictions['video_id'].astype(str)
+    unique = pd.unique(ids)
+    if any(v in gt for v in unique):
+        return predictions, ''
+    for name, convert in (('added', lambda v: 'v_' + v),
+                          ('stripped', lambda v: v[2:] if v.startswith('v_') else v)):
+        mapping = {v: convert(v) for v in unique}
+        if any(m in gt for m in mapping.values()):
+            fixed = predictions.copy()
+            fixed['video_id'] = ids.map(mapping).to_numpy(dtype=object)
+            return fixed, (f'no prediction video id matched the ground truth; {name} the '
+                           '"v_" prefix')
+    return predictions, ''

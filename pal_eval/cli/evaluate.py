@@ -1,0 +1,322 @@
+"""``pal-eval evaluate``: score detections, proposals or grounding predictions.
+
+Exact reproductions of the official evaluators (ActivityNet ``eval_detection.py`` /
+``eval_proposal.py``, the THUMOS14 MATLAB kit, 2D-TAN ``eval.py``), vectorised; this
+command never imports torch or mmaction.
+
+Examples::
+
+    pal-eval evaluate detection --gt activity_net.v1-3.min.json --pred det.json
+    pal-eval evaluate detection --preset thumos14 --gt thumos_gt.json --pred det.json \\
+        --out metrics.json --plot map.png
+    pal-eval evaluate detection --protocol thumos14-matlab \\
+        --gt thumos14_test_groundtruth.csv --pred det.json
+    pal-eval evaluate proposal --gt activity_net.v1-3.min.json --pred props.json \\
+        --plot ar_an.png
+    pal-eval evaluate grounding --gt charades_sta_test.txt --pred preds.json
+
+Tables are printed in percent; ``--out`` JSON holds fractions in [0, 1].
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from pal_eval.errors import InputError, PalEvalError
+
+PRESETS = {'anet': {'subset': 'validation', 'tiou': 'anet'},
+           'thumos14': {'subset': 'test', 'tiou': 'thumos14'}}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``pal-eval evaluate``."""
+    parser.add_argument('task', choices=['detection', 'proposal', 'grounding'],
+                        help='what PRED contains')
+    parser.add_argument('--gt', type=Path, required=True,
+                        help='ground truth: ActivityNet-style JSON (also THUMOS14 CSV / txt '
+                             'folder); grounding: canonical JSON, Charades-STA txt or '
+                             'ActivityNet Captions JSON')
+    parser.add_argument('--pred', type=Path, required=True,
+                        help='predictions: ActivityNet submission JSON {"results": ...}')
+    parser.add_argument('--preset', choices=list(PRESETS), default='anet',
+                        help='defaults for --subset and --tiou-thresholds: anet '
+                             '(validation, 0.5:0.95:0.05) or thumos14 (test, 0.3..0.7)')
+    parser.add_argument('--protocol', choices=['anet', 'thumos14-matlab'], default='anet',
+                        help='detection only: ActivityNet-style (the TAL literature) or the '
+                             'official THUMOS14 MATLAB kit (implies --preset thumos14)')
+    parser.add_argument('--subset', default=None,
+                        help='ground-truth subset (default from --preset; grounding: all)')
+    parser.add_argument('--tiou-thresholds', default=None, metavar='T',
+                        help='"start:stop:step" (inclusive, e.g. 0.5:0.95:0.05) or a comma '
+                             'list (default from --preset)')
+    parser.add_argument('--max-avg-proposals', type=float, default=100,
+                        help='proposal: x range of the AR@AN curve (default 100)')
+    parser.add_argument('--recalls', default='1,5', help='grounding: n of R@n (default 1,5)')
+    parser.add_argument('--ious', default='0.3,0.5,0.7',
+                        help='grounding: m of IoU=m (default 0.3,0.5,0.7)')
+    parser.add_argument('--nms-thresh', type=float, default=0.5,
+                        help='grounding: NMS tIoU threshold before top-n (default 0.5)')
+    parser.add_argument('--strict', action='store_true',
+                        help='error (instead of a counted warning) on predictions whose '
+                             'label / query id is not in the ground truth')
+    parser.add_argument('--out', type=Path, default=None, help='write the metrics as JSON')
+    parser.add_argument('--plot', type=Path, default=None,
+                        help='draw the AR@AN curve (proposal) or the per-tIoU mAP (detection) '
+                             'or R@n bars (grounding) to this image')
+    parser.add_argument('--force', action='store_true',
+                        help='overwrite existing --out / --plot files')
+
+
+def parse_float_list(text: str, option: str) -> list[float]:
+    """``'0.5:0.95:0.05'`` (inclusive, = ``np.linspace(0.5, 0.95, 10)``) or ``'0.3,0.5'``.
+
+    Examples:
+        >>> parse_float_list('0.3,0.5', '--x')
+        [0.3, 0.5]
+        >>> len(parse_float_list('0.5:0.95:0.05', '--x'))
+        10
+    """
+    import numpy as np
+
+    try:
+        if ':' in text:
+            start, stop, step = (float(x) for x in text.split(':'))
+            if step <= 0 or stop < start:
+                raise ValueError
+            count = int(round((stop - start) / step)) + 1
+            if abs(start + (count - 1) * step - stop) > 1e-9:
+                raise ValueError
+            # linspace, as the official default np.linspace(0.5, 0.95, 10), bit for bit
+            values = np.linspace(start, stop, count).tolist()
+        else:
+            values = [float(x) for x in text.split(',') if x.strip()]
+    except ValueError:
+        raise PalEvalError(f'{option}: cannot parse {text!r} (use start:stop:step or a '
+                           'comma list)') from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise PalEvalError(f'{option}: cannot parse {text!r}')
+    return values
+
+
+def _thresholds(args: argparse.Namespace, preset: str) -> list[float]:
+    from pal_eval.evaluation.detection import ANET_TIOU_THRESHOLDS, THUMOS14_TIOU_THRESHOLDS
+
+    if args.tiou_thresholds is not None:
+        values = parse_float_list(args.tiou_thresholds, '--tiou-thresholds')
+        if not all(0 < v <= 1 for v in values):
+            raise PalEvalError(f'--tiou-thresholds must be in (0, 1], got {values}')
+        return values
+    return list(ANET_TIOU_THRESHOLDS if PRESETS[preset]['tiou'] == 'anet'
+                else THUMOS14_TIOU_THRESHOLDS)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for path in (args.out, args.plot):
+        if path is not None and path.exists() and not args.force:
+            raise PalEvalError(f'{path}: already exists (use --force to overwrite)')
+    if args.pred is not None and args.gt is not None and args.pred.resolve() == \
+            args.gt.resolve():
+        raise InputError(args.pred, 'the prediction file is the ground-truth file')
+
+
+def _load_actions(args: argparse.Namespace, subset: str):
+    """Ground truth of ``subset`` (instances and Ambiguous) with file-naming errors."""
+    from pal_eval.data.annotations import load_activitynet, load_thumos14
+
+    gt_path = args.gt
+    if gt_path.is_dir() or gt_path.suffix.lower() == '.csv':
+        annotations = load_thumos14(gt_path, subset)
+    else:
+        annotations = load_activitynet(gt_path, subset)
+    if len(annotations.instances) == 0:
+        raise InputError(gt_path, f'no ground-truth instances in subset {subset!r} (the '
+                         'metric is undefined)', field='database')
+    return annotations
+
+
+def _load_grounding(args: argparse.Namespace):
+    from pal_eval.data.annotations import (
+        load_activitynet_captions,
+        load_charades_sta,
+        load_grounding_json,
+    )
+    from pal_eval.io import read_json
+
+    gt_path = args.gt
+    if gt_path.suffix.lower() == '.txt':
+        grounding = load_charades_sta(gt_path)
+    else:
+        data = read_json(gt_path)
+        if isinstance(data, dict) and 'queries' in data:
+            grounding = load_grounding_json(gt_path, subset=args.subset)
+        elif isinstance(data, dict) and 'results' in data:
+            raise InputError(gt_path, 'this is a prediction file (it has "results"), '
+                             'expected grounding ground truth', field='queries')
+        else:
+            grounding = load_activitynet_captions(gt_path)
+    queries = grounding.queries
+    if args.subset is not None and 'subset' in queries and (queries['subset'] != '').any():
+        queries = queries[queries['subset'] == args.subset]
+    if len(queries) == 0:
+        raise InputError(gt_path, 'no ground-truth queries (the metric is undefined)',
+                         field='queries')
+    return queries
+
+
+def _read_actions(args: argparse.Namespace, annotations, with_labels: bool):
+    """Read the submission; reconcile the ``v_`` id prefix; report unknown videos."""
+    from pal_eval.data.submission import read_action_submission, reconcile_video_prefix
+
+    predictions = read_action_submission(args.pred, with_labels=with_labels)
+    gt_videos = annotations.instances['video_id'].unique()
+    predictions, note = reconcile_video_prefix(predictions, gt_videos)
+    if note:
+        _warn(f'{args.pred}: {note}')
+    outside = ~predictions['video_id'].isin(set(gt_videos))
+    if outside.any():
+        print(f'note: {int(outside.sum())} predictions are on '
+              f'{predictions.loc[outside, "video_id"].nunique()} videos without ground truth '
+              'in the subset (counted as false positives / in the proposal total, as '
+              'officially)', file=sys.stderr)
+    return predictions
+
+
+def _warn(message: str) -> None:
+    print(f'warning: {message}', file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print the table; write ``--out`` / ``--plot`` when asked."""
+    _check_outputs(args)
+    if args.task == 'grounding':
+        metrics, table, plot = _run_grounding(args)
+    else:
+        preset = 'thumos14' if args.protocol == 'thumos14-matlab' else args.preset
+        if args.protocol != 'anet' and args.task != 'detection':
+            raise PalEvalError('--protocol thumos14-matlab applies to detection only')
+        subset = args.subset or PRESETS[preset]['subset']
+        thresholds = _thresholds(args, preset)
+        if args.task == 'detection':
+            metrics, table, plot = _run_detection(args, subset, thresholds)
+        else:
+            metrics, table, plot = _run_proposal(args, subset, thresholds)
+    print(table)
+    if args.out is not None:
+        from pal_eval.io import write_json
+
+        write_json(args.out, metrics)
+        print(f'wrote {args.out}')
+    if args.plot is not None:
+        _save_plot(plot, args.plot)
+        print(f'wrote {args.plot}')
+    return 0
+
+
+def _run_detection(args, subset: str, thresholds: list[float]):
+    import pandas as pd
+
+    from pal_eval.evaluation.detection import evaluate_detection
+    from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
+
+    annotations = _load_actions(args, subset)
+    predictions = _read_actions(args, annotations, with_labels=True)
+    if args.protocol == 'thumos14-matlab':
+        result = evaluate_thumos14_matlab(annotations.instances, predictions,
+                                          annotations.ambiguous, thresholds, args.strict)
+    else:
+        result = evaluate_detection(annotations.instances, predictions, thresholds,
+                                    args.strict)
+    if result.num_ignored:
+        shown = ', '.join(f'{k!r} ({v})' for k, v in list(result.ignored_labels.items())[:5])
+        _warn(f'{args.pred}: ignored {result.num_ignored} predictions whose label is not a '
+              f'ground-truth class of subset {subset!r}: {shown} (--strict makes this an '
+              'error)')
+    frame = pd.DataFrame({'tIoU': [f'{t:.2f}' for t in thresholds] + ['average'],
+                          'mAP (%)': [100 * v for v in result.mAP] + [100 * result.average_mAP]})
+    title = (f'detection mAP ({args.protocol} protocol, subset {subset!r}, '
+             f'{len(result.ap_per_class)} classes, {len(predictions)} predictions)')
+    table = title + '\n' + frame.to_string(index=False, float_format=lambda v: f'{v:.2f}')
+    return result.to_dict(), table, ('detection', result)
+
+
+def _run_proposal(args, subset: str, thresholds: list[float]):
+    import pandas as pd
+
+    from pal_eval.evaluation.proposal import DEFAULT_AR_AT, evaluate_proposals
+
+    annotations = _load_actions(args, subset)
+    proposals = _read_actions(args, annotations, with_labels=False)
+    ar_at = [n for n in DEFAULT_AR_AT if n <= args.max_avg_proposals
+             and float(n * 100 / args.max_avg_proposals).is_integer()]
+    result = evaluate_proposals(annotations.instances, proposals, args.max_avg_proposals,
+                                thresholds, ar_at)
+    row = {f'AR@{n}': 100 * v for n, v in result.ar_at.items()}
+    row['AUC'] = 100 * result.auc
+    title = (f'proposal AR@AN (subset {subset!r}, {len(thresholds)} tIoU thresholds '
+             f'{thresholds[0]:.2f}..{thresholds[-1]:.2f}, {len(proposals)} proposals)')
+    table = title + '\n' + pd.DataFrame([row]).to_string(
+        index=False, float_format=lambda v: f'{v:.2f}')
+    return result.to_dict(), table, ('proposal', result)
+
+
+def _run_grounding(args):
+    import pandas as pd
+
+    from pal_eval.data.submission import read_grounding_predictions
+    from pal_eval.evaluation.grounding import evaluate_grounding
+
+    recalls = [int(v) for v in parse_float_list(args.recalls, '--recalls')]
+    ious = parse_float_list(args.ious, '--ious')
+    queries = _load_grounding(args)
+    predictions = read_grounding_predictions(args.pred)
+    result = evaluate_grounding(queries, predictions, recalls, ious, args.nms_thresh,
+                                args.strict)
+    if result.num_unmatched_predictions:
+        _warn(f'{args.pred}: ignored {result.num_unmatched_predictions} predictions of '
+              f'{len(result.unknown_queries)} query ids not in the ground truth '
+              f'({", ".join(result.unknown_queries[:5])}) (--strict makes this an error)')
+    frame = pd.DataFrame({f'IoU={m:g}': [100 * result.recall[(n, m)] for n in recalls]
+                          for m in ious}, index=[f'R@{n}' for n in recalls])
+    table = (f'grounding recall (%) over {result.num_queries} queries, NMS {args.nms_thresh}\n'
+             + frame.to_string(float_format=lambda v: f'{v:.2f}')
+             + f'\nmIoU: {100 * result.miou:.2f}')
+    return result.to_dict(), table, ('grounding', result)
+
+
+def _save_plot(plot, path: Path) -> None:
+    """Draw with matplotlib's Agg backend (no display needed), atomically."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from pal_eval.io import atomic_write
+
+    kind, result = plot
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    if kind == 'proposal':
+        ax.plot(result.avg_proposals, 100 * result.average_recall, color='tab:blue')
+        ax.set_xlabel('average number of proposals per video')
+        ax.set_ylabel('average recall (%)')
+        ax.set_title(f'AR@AN (AUC {100 * result.auc:.2f})')
+        ax.grid(alpha=0.3)
+    elif kind == 'detection':
+        labels = [f'{t:.2f}' for t in result.tiou_thresholds]
+        ax.bar(labels, [100 * v for v in result.mAP], color='tab:blue')
+        ax.axhline(100 * result.average_mAP, color='tab:red', linestyle='--',
+                   label=f'average {100 * result.average_mAP:.2f}')
+        ax.set_xlabel('tIoU threshold')
+        ax.set_ylabel('mAP (%)')
+        ax.legend()
+    else:
+        names = list(result.to_dict())
+        ax.bar(names, [100 * v for v in result.to_dict().values()], color='tab:blue')
+        ax.set_ylabel('%')
+        ax.tick_params(axis='x', rotation=45)
+    fig.tight_layout()
+    suffix = path.suffix.lstrip('.').lower() or 'png'
+    with atomic_write(path, 'wb') as handle:
+        fig.savefig(handle, format=suffix)
+    plt.close(fig)
