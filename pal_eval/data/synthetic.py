@@ -34,6 +34,7 @@ Examples:
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -503,12 +504,7 @@ def sample_clip_spec(rng: np.random.Generator, clip_id: str, preset: Preset) -> 
     label = int(rng.integers(len(CLASS_NAMES)))
     spec = sample_video_spec(rng, clip_id, preset, [], duration=duration)
     instance = _sample_instance(rng, label, 0, spec.num_frames, preset.width, preset.height)
-    return VideoSpec(**{**asdict_shallow(spec), 'instances': (instance,)})
-
-
-def asdict_shallow(spec: VideoSpec) -> dict:
-    """``dataclasses.asdict`` without recursing into nested dataclasses."""
-    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}
+    return dataclasses.replace(spec, instances=(instance,))
 
 
 def sentence_for(instance: InstanceSpec, rng: np.random.Generator) -> str:
@@ -599,8 +595,12 @@ def _seconds(frame: int, fps: float) -> float:
     return round(frame / fps, 4)
 
 
-def build_annotations(plan: BenchmarkPlan):
-    """Canonical annotations of a plan: ``(ActionAnnotations, GroundingAnnotations)``."""
+def build_annotations(plan: BenchmarkPlan) -> tuple:
+    """Canonical annotations of a plan: ``(ActionAnnotations, GroundingAnnotations)``.
+
+    Segments are frame boundaries divided by the fps, so an instance covering frames
+    ``[a, b)`` is annotated ``[a / fps, b / fps]``.
+    """
     from pal_eval.data.annotations import (
         ActionAnnotations,
         GroundingAnnotations,
