@@ -172,8 +172,11 @@ def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, 
         ax = axes[encoders.index(panel.encoder), columns.index(panel.transform)]
         x_edges = _edges(panel.col_centers)
         y_edges = _edges(panel.row_centers)
+        # Per-panel colour range: pooled features of an untrained encoder are all nearly
+        # parallel (cosine ~0.99), and a fixed [0, 1] scale would hide their structure.
         image = ax.pcolormesh(x_edges, y_edges, panel.similarity, cmap='viridis',
-                              vmin=min(0.0, float(panel.similarity.min())), vmax=1.0)
+                              vmin=float(panel.similarity.min()),
+                              vmax=float(panel.similarity.max()))
         for value in panel.col_action:
             ax.axvline(value, color='red', ls='--', lw=0.8)
         for value in panel.row_action:
