@@ -121,50 +121,6 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise InputError(args.pred, 'the prediction file is the ground-truth file')
 
 
-def _load_actions(args: argparse.Namespace, subset: str):
-    """Ground truth of ``subset`` (instances and Ambiguous) with file-naming errors."""
-    from pal_eval.data.annotations import load_activitynet, load_thumos14
-
-    gt_path = args.gt
-    if gt_path.is_dir() or gt_path.suffix.lower() == '.csv':
-        annotations = load_thumos14(gt_path, subset)
-    else:
-        annotations = load_activitynet(gt_path, subset)
-    if len(annotations.instances) == 0:
-        raise InputError(gt_path, f'no ground-truth instances in subset {subset!r} (the '
-                         'metric is undefined)', field='database')
-    return annotations
-
-
-def _load_grounding(args: argparse.Namespace):
-    from pal_eval.data.annotations import (
-        load_activitynet_captions,
-        load_charades_sta,
-        load_grounding_json,
-    )
-    from pal_eval.io import read_json
-
-    gt_path = args.gt
-    if gt_path.suffix.lower() == '.txt':
-        grounding = load_charades_sta(gt_path)
-    else:
-        data = read_json(gt_path)
-        if isinstance(data, dict) and 'queries' in data:
-            grounding = load_grounding_json(gt_path, subset=args.subset)
-        elif isinstance(data, dict) and 'results' in data:
-            raise InputError(gt_path, 'this is a prediction file (it has "results"), '
-                             'expected grounding ground truth', field='queries')
-        else:
-            grounding = load_activitynet_captions(gt_path)
-    queries = grounding.queries
-    if args.subset is not None and 'subset' in queries and (queries['subset'] != '').any():
-        queries = queries[queries['subset'] == args.subset]
-    if len(queries) == 0:
-        raise InputError(gt_path, 'no ground-truth queries (the metric is undefined)',
-                         field='queries')
-    return queries
-
-
 def _read_actions(args: argparse.Namespace, annotations, with_labels: bool):
     """Read the submission; reconcile the ``v_`` id prefix; report unknown videos."""
     from pal_eval.data.submission import read_action_submission, reconcile_video_prefix
@@ -218,9 +174,10 @@ def _run_detection(args, subset: str, thresholds: list[float]):
     import pandas as pd
 
     from pal_eval.evaluation.detection import evaluate_detection
+    from pal_eval.evaluation.inputs import load_action_ground_truth
     from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
 
-    annotations = _load_actions(args, subset)
+    annotations = load_action_ground_truth(args.gt, subset)
     predictions = _read_actions(args, annotations, with_labels=True)
     if args.protocol == 'thumos14-matlab':
         result = evaluate_thumos14_matlab(annotations.instances, predictions,
@@ -244,9 +201,10 @@ def _run_detection(args, subset: str, thresholds: list[float]):
 def _run_proposal(args, subset: str, thresholds: list[float]):
     import pandas as pd
 
+    from pal_eval.evaluation.inputs import load_action_ground_truth
     from pal_eval.evaluation.proposal import DEFAULT_AR_AT, evaluate_proposals
 
-    annotations = _load_actions(args, subset)
+    annotations = load_action_ground_truth(args.gt, subset)
     proposals = _read_actions(args, annotations, with_labels=False)
     ar_at = [n for n in DEFAULT_AR_AT if n <= args.max_avg_proposals
              and float(n * 100 / args.max_avg_proposals).is_integer()]
@@ -266,10 +224,11 @@ def _run_grounding(args):
 
     from pal_eval.data.submission import read_grounding_predictions
     from pal_eval.evaluation.grounding import evaluate_grounding
+    from pal_eval.evaluation.inputs import load_grounding_ground_truth
 
     recalls = [int(v) for v in parse_float_list(args.recalls, '--recalls')]
     ious = parse_float_list(args.ious, '--ious')
-    queries = _load_grounding(args)
+    queries = load_grounding_ground_truth(args.gt, args.subset)
     predictions = read_grounding_predictions(args.pred)
     result = evaluate_grounding(queries, predictions, recalls, ious, args.nms_thresh,
                                 args.strict)
