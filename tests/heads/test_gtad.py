@@ -18,7 +18,9 @@ import pal_eval  # noqa: F401
 from heads.gtad import (
     GTAD,
     SubGraphAlign,
+    SubGraphProjection,
     align1d,
+    align1d_matrix,
     gather_neighbours,
     gtad_targets,
     knn_indices,
@@ -117,6 +119,34 @@ def test_subgraph_align_layout_and_invalid_anchors():
     # Anchor [d=1, s=2] covers snippets 2..3 (length 2), widened by 1 on each side.
     expected = align1d(x, torch.tensor([[1, 1.0, 4.0]]), 4)[0]          # [C, P]
     assert torch.allclose(out[1, :, 1, 2].view(3, 4), expected)
+
+
+def test_align1d_matrix_is_the_same_linear_map():
+    rng = np.random.default_rng(5)
+    x = torch.from_numpy(rng.normal(size=(1, 4, 9)))
+    regions = torch.from_numpy(np.sort(rng.uniform(-3, 12, size=(15, 2)), axis=1))
+    matrix = align1d_matrix(regions, 6, 9).to_dense().double()          # [N * P, T]
+    rois = torch.cat([torch.zeros(15, 1, dtype=torch.float64), regions], 1)
+    expected = align1d(x, rois, 6)                                      # [N, C, P]
+    ours = (matrix @ x[0].T).view(15, 6, 4).permute(0, 2, 1)
+    torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('context_points', [0, 2])
+def test_fused_projection_equals_align_then_convolution(context_points):
+    torch.manual_seed(context_points)
+    layer = SubGraphProjection(6, 5, 10, 7, inner_points=4, context_points=context_points)
+    x = torch.randn(3, 6, 10, requires_grad=True)
+    neighbours = knn_indices(x.detach(), 3)
+    fused = layer(x, neighbours)
+    layer.fused = False
+    reference = layer(x, neighbours)
+    assert fused.shape == reference.shape == (3, 5, 7, 10)
+    torch.testing.assert_close(fused, reference, rtol=1e-4, atol=1e-5)
+    grad_fused = torch.autograd.grad(fused.square().sum(), [x, layer.conv.weight])
+    grad_reference = torch.autograd.grad(reference.square().sum(), [x, layer.conv.weight])
+    for a, b in zip(grad_fused, grad_reference):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
 # --------------------------------------------------------------------------------------
