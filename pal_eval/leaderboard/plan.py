@@ -13,9 +13,11 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
 
     data:                    # data set name -> paths
       activitynet: {videos: DIR, annotations: FILE, subset: validation,
-                    extract_config: CONFIG, features: DIR (optional, pre-extracted)}
+                    extract_config: CONFIG, features: DIR (optional, pre-extracted),
+                    root: DIR (optional: the heads' dataset data_root)}
     encoders:                # encoder name -> how its backbone is obtained
-      pal: {pretrain_config: CONFIG, gpus: 8}     # mim train + export-backbone
+      pal: {pretrain_config: CONFIG, gpus: 8,     # mim train + export-backbone
+            cfg_options: {KEY: VALUE}}            # e.g. the unlabeled data's root
       random: {}                                  # random init, no pretraining
       tsp: {features_only: true}                  # only rows with data.<set>.features
     rows:
@@ -24,8 +26,9 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
         dataset: activitynet
         task: detection           # detection | proposal | grounding
         head_config: CONFIG
-        cfg_options: {KEY: VALUE} # passed to mim train/test; {features}, {annotations},
-                                  # {predictions} are filled in per row
+        cfg_options: {KEY: VALUE} # replaces DEFAULT_HEAD_OPTIONS for mim train/test;
+        extra_cfg_options: {...}  # added to them; {features}, {annotations},
+                                  # {predictions}, {feature_dim} are filled in per row
         reference: [gtad_tsp_anet_opentad]
 """
 from __future__ import annotations
@@ -84,6 +87,8 @@ class Plan:
 
 _PRETRAIN = 'configs/pretrain'
 _EXTRACT = 'configs/extraction'
+#: where the pretraining configs take their unlabeled videos from
+_UNLABELED_ROOT = 'train_dataloader.dataset.data_root'
 #: The paper-scale reproduction (Kinetics-400 pretraining, real downstream data sets).
 #: Config names follow the project's convention; edit a copy (``--spec``) to change them.
 FULL_SCALE_SPEC: dict = {
@@ -111,10 +116,10 @@ FULL_SCALE_SPEC: dict = {
     },
     'encoders': {
         'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
-                'gpus': 8},
+                'gpus': 8, 'cfg_options': {_UNLABELED_ROOT: '{data_root}/kinetics400'}},
         'mocov2': {
             'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
-            'gpus': 8},
+            'gpus': 8, 'cfg_options': {_UNLABELED_ROOT: '{data_root}/kinetics400'}},
         'random': {},
     },
     'rows': [
@@ -133,8 +138,7 @@ FULL_SCALE_SPEC: dict = {
              'reference': ['gtad_tsn_thumos14_opentad']},
             {'id': f'{encoder}_tan2d_charades', 'encoder': encoder, 'dataset': 'charades_sta',
              'task': 'grounding',
-             'head_config': 'configs/grounding/'
-                            'tan2d_r2plus1d-feat_1xb32-16x16-pool_charades-sta.py',
+             'head_config': 'configs/grounding/tan2d_feat_1xb32-16x16-k5l8-100e_charades-sta.py',
              'reference': ['tan2d_pool_charades_sta']},
         )
     ],
@@ -143,11 +147,22 @@ FULL_SCALE_SPEC: dict = {
 #: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
 #: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them.
 DEFAULT_HEAD_OPTIONS = {
+    'model.feat_dim': '{feature_dim}',
     'train_dataloader.dataset.feature_dir': '{features}',
     'val_dataloader.dataset.feature_dir': '{features}',
     'test_dataloader.dataset.feature_dir': '{features}',
     'test_evaluator.dump_path': '{predictions}',
 }
+
+
+def _feature_dim_from_meta(features: str) -> str:
+    """Shell that prints ``feature_dim`` of a feature folder when the command runs.
+
+    The folder does not exist yet when the plan is made (an earlier stage writes it), so
+    the head's input width is read from its metadata at execution time.
+    """
+    code = "import json,sys; print(json.load(open(sys.argv[1]))['feature_dim'])"
+    return f'$(python3 -c {_q(code)} {_q(features + "/meta.json")})'
 
 
 def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
@@ -168,6 +183,7 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'videos': f'{root}/videos',
                 'annotations': f'{root}/annotations/activitynet.json',
                 'subset': 'validation',
+                'root': root,
                 'extract_config':
                 _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_synthetic.py'},
             'synthetic_grounding': {
@@ -175,14 +191,15 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'annotations': f'{root}/annotations/grounding_test.json',
                 'train_annotations': f'{root}/annotations/grounding_train.json',
                 'subset': 'test',
+                'root': root,
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
-            'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-tiny_1xb8-8x4x32-2e_synthetic.py',
-                    'gpus': 0},
+            'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py',
+                    'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'mocov2': {
-                'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-tiny_1xb8-8x4x32-2e_synthetic.py',
-                'gpus': 0},
+                'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py',
+                'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'random': {},
         },
         'rows': [],
@@ -197,7 +214,9 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
              'head_config': 'configs/detection/gtad_feat_1xb8-32x32-4e_synthetic.py'},
             {'id': f'{encoder}_tan2d_synthetic', 'encoder': encoder,
              'dataset': 'synthetic_grounding', 'task': 'grounding',
-             'head_config': 'configs/grounding/tan2d_feat_1xb8-16x16-4e_synthetic.py'},
+             'head_config': 'configs/grounding/tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py',
+             'extra_cfg_options': {
+                 'model.vocabulary.ann_file': f'{root}/annotations/grounding_train.json'}},
         ]
     return spec
 
@@ -300,12 +319,17 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
         pretrain_dir = f'{work}/pretrain/{encoder}'
         gpus = int(enc.get('gpus', 0))
         launcher = f' --gpus {gpus} --launcher pytorch' if gpus > 1 else ''
+        options = dict(enc.get('cfg_options', {}))
+        if options:
+            launcher += ' --cfg-options ' + ' '.join(f'{k}={_q(str(v))}'
+                                                     for k, v in options.items())
         stages.append(Stage(
             id=f'pretrain/{encoder}', kind='pretrain',
             # `--resume` without a path resumes from the work dir's last checkpoint, if any.
             command=f'mim train mmaction2 {_q(config)} --work-dir {_q(pretrain_dir)}{launcher}'
                     ' --resume',
             outputs=(f'{pretrain_dir}/last_checkpoint',), configs=(config,),
+            cfg_options=tuple(options),
             inputs=tuple(v['videos'] for k, v in data.items()
                          if k in ('kinetics400', 'unlabeled') and 'videos' in v)))
         checkpoint = f'{pretrain_dir}/backbone.pth'
@@ -333,8 +357,14 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                 predictions: str, needs: tuple[str, ...]) -> Stage:
     values = {'{features}': features, '{annotations}': entry['annotations'],
               '{predictions}': predictions, '{work_dir}': head_dir}
-    options = _fill(dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS)), values)
-    opts = ' '.join(f'{k}={_q(str(v))}' for k, v in options.items())
+    options = dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS))
+    if 'root' in entry and 'cfg_options' not in row:
+        options.update({f'{loader}.dataset.data_root': entry['root']
+                        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
+    options.update(row.get('extra_cfg_options', {}))
+    options = _fill(options, values)
+    opts = ' '.join(f'{k}={_feature_dim_from_meta(features)}' if v == '{feature_dim}'
+                    else f'{k}={_q(str(v))}' for k, v in options.items())
     cfg = _q(row['head_config'])
     suffix = f' --cfg-options {opts}' if opts else ''
     command = (f'mim train mmaction2 {cfg} --work-dir {_q(head_dir)} --resume{suffix} && '
