@@ -422,6 +422,6 @@ def format_plan(plan: Plan) -> str:
     for number, stage in enumerate(plan.stages, 1):
         used_by = [row for row, ids in plan.rows.items() if stage.id in ids]
         lines.append(f'\n# [{number}/{len(plan.stages)}] {stage.id}  (rows: '
-                     f'{", ".join(used_by)})')
+                     f'{", ".join(used_by) or "all"})')
         lines.append(stage.command)
     return '\n'.join(lines) + '\n'

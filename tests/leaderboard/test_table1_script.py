@@ -1,0 +1,71 @@
+"""``benchmarks/table1_clip_number.py``: the plan it runs and the table it writes."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shlex
+
+import pytest
+
+from pal_eval.errors import PalEvalError
+
+
+@pytest.fixture(scope='module')
+def table1(repo_root):
+    spec = importlib.util.spec_from_file_location(
+        'table1_clip_number', repo_root / 'benchmarks' / 'table1_clip_number.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_one_pretraining_per_clip_number_same_budget(table1, tmp_path):
+    plan = table1.build_table1_plan(str(tmp_path / 'synth'), str(tmp_path / 'w'), (4, 8, 12))
+    pretrain = [s for s in plan.stages if s.kind == 'pretrain']
+    assert [s.id for s in pretrain] == ['pretrain/pal_j4', 'pretrain/pal_j8', 'pretrain/pal_j12']
+    commands = []
+    for stage, j in zip(pretrain, (4, 8, 12)):
+        words = shlex.split(stage.command)
+        options = set(words[words.index('--cfg-options') + 1:])
+        assert {f'model.clips_per_video={j}',
+                f'train_dataloader.dataset.clips_per_video={j}'} <= options
+        # same budget: apart from J and the work dir, the commands are identical
+        commands.append(stage.command.replace(f'pal_j{j}', 'pal_jX')
+                        .replace(f'clips_per_video={j}', 'clips_per_video=X'))
+    assert len(set(commands)) == 1
+    assert plan.stages[0].id == 'flops' and '--clips 4,8,12' in plan.stages[0].command
+    assert plan.references['pal_j8_gtad_synthetic'] == ['pal_table1_j8']
+    assert all(plan.rows[f'pal_j{j}_gtad_synthetic'][-1] == f'evaluate/pal_j{j}_gtad_synthetic'
+               for j in (4, 8, 12))
+
+
+def test_gflops_layouts(table1, tmp_path):
+    path = tmp_path / 'flops.json'
+    path.write_text(json.dumps({'per_video': {'4': 14.4, '8': 28.6}, 'unit': 'GFLOPs'}))
+    assert table1.gflops_by_clips(path) == {4: 14.4, 8: 28.6}
+    path.write_text(json.dumps({'6': {'gflops_per_video': 21.4}}))
+    assert table1.gflops_by_clips(path) == {6: 21.4}
+    path.write_text(json.dumps({'total': 3}))
+    with pytest.raises(PalEvalError, match='no GFLOPs per video'):
+        table1.gflops_by_clips(path)
+
+
+def test_summary_puts_paper_row_next_to_ours(table1, tmp_path):
+    work = tmp_path / 'w'
+    plan = table1.build_table1_plan(str(tmp_path / 'synth'), str(work), (4, 8))
+    (work).mkdir()
+    (work / 'flops.json').write_text(json.dumps({'per_video': {'4': 1.5, '8': 3.0}}))
+    for j, value in ((4, 0.25), (8, 0.3)):
+        path = tmp_path / 'w' / 'results' / f'pal_j{j}_gtad_synthetic' / 'metrics.json'
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({'tiou_thresholds': [0.5], 'mAP': [value],
+                                    'average_mAP': value}))
+    frame = table1.summarise(plan, str(work), (4, 8))
+    assert frame['J'].tolist() == [4, 8]
+    assert frame['mAP@AVG % (ours, synthetic)'].tolist() == pytest.approx([25.0, 30.0])
+    assert frame['mAP@AVG % (paper, ActivityNet)'].tolist() == [31.2, 32.8]
+    assert frame['GFLOPs/video (paper)'].tolist() == [14.4, 28.6]
+    # the metrics file now carries the FLOPs, for `leaderboard compare`
+    written = json.loads((work / 'results' / 'pal_j8_gtad_synthetic' / 'metrics.json')
+                         .read_text())
+    assert written['GFLOPs_per_video'] == 3.0 and written['average_mAP'] == 0.3
