@@ -1,1 +1,300 @@
-"""MMEngine metrics (registered in mmaction.registry.METRICS) on top of the functional core."""
+"""MMEngine metrics (registered in ``mmaction.registry.METRICS``) on the functional core.
+
+Thin adapters: ``process()`` keeps each sample's predictions as numpy arrays,
+``compute_metrics()`` builds the submission DataFrame and calls the exact evaluators of
+:mod:`pal_eval.evaluation`; optionally it dumps the predictions in the official
+submission format (``dump_path``; the metric owns that file and rewrites it at every
+evaluation, atomically).
+
+Contract with the heads: each data sample given to ``process()`` is a dict (MMEngine's
+evaluator passes ``ActionDataSample.to_dict()``) or an ``ActionDataSample``, whose keys
+or metainfo include
+
+* ``video_id`` (grounding: ``query_id``),
+* ``pred_segments``: float ``[K, 2]`` in seconds, ``pred_scores``: ``[K]``,
+* detection only: ``pred_labels``: ``K`` class-name strings.
+
+Ground truth comes from ``ann_file`` (any format :mod:`pal_eval.evaluation.inputs`
+reads) and ``subset``. Metric names are flat (``default_prefix = ''``): ``'mAP@0.5'``,
+``'average_mAP'``, ``'AR@100'``, ``'AUC'``, ``'R@1,IoU=0.5'``, ``'mIoU'``.
+
+Example config::
+
+    val_evaluator = dict(type='TemporalDetectionMetric',
+                         ann_file='data/activity_net.v1-3.min.json', subset='validation',
+                         dump_path='work_dirs/bmn/detections.json')
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from pal_eval.errors import PalEvalError
+from pal_eval.evaluation.detection import (
+    ANET_TIOU_THRESHOLDS,
+    evaluate_detection,
+)
+from pal_eval.evaluation.grounding import evaluate_grounding
+from pal_eval.evaluation.inputs import load_action_ground_truth, load_grounding_ground_truth
+from pal_eval.evaluation.proposal import DEFAULT_AR_AT, evaluate_proposals
+from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
+
+__all__ = ['TemporalDetectionMetric', 'ProposalRecallMetric', 'GroundingRecallMetric']
+
+
+def sample_field(sample: Any, key: str, default: Any = None) -> Any:
+    """``key`` of a data sample: a flat dict, a dict with ``metainfo``, or a data element.
+
+    Examples:
+        >>> sample_field({'metainfo': {'video_id': 'v1'}}, 'video_id')
+        'v1'
+    """
+    if isinstance(sample, dict):
+        if key in sample:
+            return sample[key]
+        return (sample.get('metainfo') or {}).get(key, default)
+    value = getattr(sample, key, None)
+    if value is None and hasattr(sample, 'metainfo'):
+        value = sample.metainfo.get(key)
+    return default if value is None else value
+
+
+def _as_numpy(value: Any, dtype=np.float64) -> np.ndarray:
+    """Tensors (detached, on CPU) or array-likes to a numpy array, without importing torch."""
+    if hasattr(value, 'detach'):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=dtype)
+
+
+def _collect(sample: Any, id_key: str, with_labels: bool) -> dict:
+    """One sample's predictions as plain numpy (cheap to gather across ranks)."""
+    record_id = sample_field(sample, id_key)
+    if record_id is None:
+        raise PalEvalError(f'data sample has no {id_key!r} (keys: {sorted(sample)})'
+                           if isinstance(sample, dict) else f'data sample has no {id_key!r}')
+    segments = _as_numpy(sample_field(sample, 'pred_segments', np.zeros((0, 2))))
+    segments = segments.reshape(-1, 2)
+    scores = _as_numpy(sample_field(sample, 'pred_scores', np.zeros(0))).reshape(-1)
+    if scores.shape[0] != segments.shape[0]:
+        raise PalEvalError(f'{id_key} {record_id!r}: {segments.shape[0]} pred_segments but '
+                           f'{scores.shape[0]} pred_scores')
+    out = {id_key: str(record_id), 'segments': segments, 'scores': scores}
+    if with_labels:
+        labels = [str(label) for label in sample_field(sample, 'pred_labels', [])]
+        if len(labels) != segments.shape[0]:
+            raise PalEvalError(f'{id_key} {record_id!r}: {segments.shape[0]} pred_segments '
+                               f'but {len(labels)} pred_labels')
+        out['labels'] = labels
+    return out
+
+
+def _frame(results: Sequence[dict], id_key: str, with_labels: bool) -> pd.DataFrame:
+    """Submission DataFrame (``video_id``/``query_id``, ``t_start``, ``t_end``, ``score``...)."""
+    counts = [r['segments'].shape[0] for r in results]
+    segments = np.concatenate([r['segments'] for r in results]) if results else \
+        np.zeros((0, 2))
+    frame = {id_key: np.repeat(np.asarray([r[id_key] for r in results], dtype=object), counts),
+             't_start': segments[:, 0], 't_end': segments[:, 1],
+             'score': np.concatenate([r['scores'] for r in results]) if results else
+             np.zeros(0)}
+    if with_labels:
+        frame['label'] = np.asarray([label for r in results for label in r['labels']],
+                                    dtype=object)
+    return pd.DataFrame(frame)
+
+
+def _warn(message: str) -> None:
+    print_log(message, logger='current', level=30)
+
+
+class _GroundTruthCache:
+    """Loads the ground truth once per metric instance (validation runs many times)."""
+
+    def __init__(self, loader, *args):
+        self._loader, self._args, self._value = loader, args, None
+
+    def get(self):
+        if self._value is None:
+            self._value = self._loader(*self._args)
+        return self._value
+
+
+@METRICS.register_module()
+class TemporalDetectionMetric(BaseMetric):
+    """Detection mAP per tIoU and average mAP (ActivityNet protocol, or THUMOS14 MATLAB).
+
+    Args:
+        ann_file: Ground-truth file (ActivityNet-style JSON, THUMOS14 CSV/folder).
+        subset: Ground-truth subset to evaluate.
+        tiou_thresholds: tIoU thresholds (default ActivityNet 0.5:0.05:0.95).
+        protocol: ``'anet'`` or ``'thumos14-matlab'``.
+        strict: Raise on labels that are not ground-truth classes (else warn, drop).
+        only_processed_videos: Evaluate against the videos seen by ``process()`` only
+            (quick validation on part of a split; not the official number).
+        dump_path: Write the predictions here as an ActivityNet submission JSON.
+        collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
+        prefix: Metric name prefix (default none: flat names).
+    """
+
+    default_prefix = ''
+
+    def __init__(self, ann_file: str, subset: str | None = 'validation',
+                 tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
+                 protocol: str = 'anet', strict: bool = False,
+                 only_processed_videos: bool = False, dump_path: str | None = None,
+                 collect_device: str = 'cpu', prefix: str | None = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if protocol not in ('anet', 'thumos14-matlab'):
+            raise PalEvalError(f"protocol must be 'anet' or 'thumos14-matlab', got {protocol!r}")
+        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
+        self.tiou_thresholds = [float(t) for t in tiou_thresholds]
+        self.protocol = protocol
+        self.strict = strict
+        self.only_processed_videos = only_processed_videos
+        self.dump_path = dump_path
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Keep each sample's predictions (numpy)."""
+        for sample in data_samples:
+            self.results.append(_collect(sample, 'video_id', with_labels=True))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """``{'mAP@0.5': .., ..., 'average_mAP': ..}`` as fractions."""
+        predictions = _frame(results, 'video_id', with_labels=True)
+        if self.dump_path:
+            from pal_eval.data.submission import write_action_submission
+
+            write_action_submission(self.dump_path, predictions, overwrite=True)
+        annotations = self.ground_truth.get()
+        instances, ambiguous = annotations.instances, annotations.ambiguous
+        if self.only_processed_videos:
+            seen = set(predictions['video_id'])
+            instances = instances[instances['video_id'].isin(seen)]
+            ambiguous = ambiguous[ambiguous['video_id'].isin(seen)]
+        if self.protocol == 'thumos14-matlab':
+            result = evaluate_thumos14_matlab(instances, predictions, ambiguous,
+                                              self.tiou_thresholds, self.strict)
+        else:
+            result = evaluate_detection(instances, predictions, self.tiou_thresholds,
+                                        self.strict)
+        if result.num_ignored:
+            _warn(f'TemporalDetectionMetric: ignored {result.num_ignored} predictions with '
+                  f'labels outside the ground-truth classes: {result.ignored_labels}')
+        metrics = {f'mAP@{t:g}': value for t, value in zip(result.tiou_thresholds, result.mAP)}
+        metrics['average_mAP'] = result.average_mAP
+        return metrics
+
+
+@METRICS.register_module()
+class ProposalRecallMetric(BaseMetric):
+    """Proposal AR@AN (AR@1, 5, 10, 50, 100) and AUC, ActivityNet protocol.
+
+    Args:
+        ann_file: Ground-truth file (ActivityNet-style JSON, THUMOS14 CSV/folder).
+        subset: Ground-truth subset to evaluate.
+        max_avg_proposals: x range of the AR@AN curve.
+        tiou_thresholds: tIoU thresholds (default 0.5:0.05:0.95).
+        ar_at: AR@n points to report.
+        only_processed_videos: Restrict the ground truth to the processed videos.
+        dump_path: Write the proposals here as an ActivityNet submission JSON.
+        collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
+        prefix: Metric name prefix (default none).
+    """
+
+    default_prefix = ''
+
+    def __init__(self, ann_file: str, subset: str | None = 'validation',
+                 max_avg_proposals: float = 100,
+                 tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
+                 ar_at: Sequence[int] = DEFAULT_AR_AT, only_processed_videos: bool = False,
+                 dump_path: str | None = None, collect_device: str = 'cpu',
+                 prefix: str | None = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
+        self.max_avg_proposals = max_avg_proposals
+        self.tiou_thresholds = [float(t) for t in tiou_thresholds]
+        self.ar_at = list(ar_at)
+        self.only_processed_videos = only_processed_videos
+        self.dump_path = dump_path
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Keep each sample's proposals (numpy)."""
+        for sample in data_samples:
+            self.results.append(_collect(sample, 'video_id', with_labels=False))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """``{'AR@1': .., ..., 'AR@100': .., 'AUC': ..}`` as fractions."""
+        proposals = _frame(results, 'video_id', with_labels=False)
+        if self.dump_path:
+            from pal_eval.data.submission import write_action_submission
+
+            write_action_submission(self.dump_path, proposals, overwrite=True)
+        instances = self.ground_truth.get().instances
+        if self.only_processed_videos:
+            instances = instances[instances['video_id'].isin(set(proposals['video_id']))]
+        result = evaluate_proposals(instances, proposals, self.max_avg_proposals,
+                                    self.tiou_thresholds, self.ar_at)
+        metrics = {f'AR@{n}': value for n, value in result.ar_at.items()}
+        metrics['AUC'] = result.auc
+        return metrics
+
+
+@METRICS.register_module()
+class GroundingRecallMetric(BaseMetric):
+    """Grounding ``R@n,IoU=m`` and mIoU (2D-TAN protocol).
+
+    Args:
+        ann_file: Canonical grounding JSON, Charades-STA txt or ActivityNet Captions JSON.
+        subset: Query subset (``None``: all).
+        recalls: ``n`` values.
+        ious: ``m`` values (strict ``>``).
+        nms_thresh: NMS tIoU threshold before taking the top ``n``.
+        only_processed_queries: Restrict the ground truth to the processed queries.
+        dump_path: Write the predictions here as grounding predictions JSON.
+        collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
+        prefix: Metric name prefix (default none).
+    """
+
+    default_prefix = ''
+
+    def __init__(self, ann_file: str, subset: str | None = None,
+                 recalls: Sequence[int] = (1, 5), ious: Sequence[float] = (0.3, 0.5, 0.7),
+                 nms_thresh: float = 0.5, only_processed_queries: bool = False,
+                 dump_path: str | None = None, collect_device: str = 'cpu',
+                 prefix: str | None = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ground_truth = _GroundTruthCache(load_grounding_ground_truth, ann_file, subset)
+        self.recalls = [int(n) for n in recalls]
+        self.ious = [float(m) for m in ious]
+        self.nms_thresh = float(nms_thresh)
+        self.only_processed_queries = only_processed_queries
+        self.dump_path = dump_path
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Keep each query's candidates (numpy)."""
+        for sample in data_samples:
+            self.results.append(_collect(sample, 'query_id', with_labels=False))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """``{'R@1,IoU=0.3': .., ..., 'mIoU': ..}`` as fractions."""
+        predictions = _frame(results, 'query_id', with_labels=False)
+        if self.dump_path:
+            from pal_eval.data.submission import write_grounding_predictions
+
+            write_grounding_predictions(self.dump_path, predictions, overwrite=True)
+        queries = self.ground_truth.get()
+        if self.only_processed_queries:
+            queries = queries[queries['query_id'].astype(str).isin(
+                set(predictions['query_id']))]
+        result = evaluate_grounding(queries, predictions, self.recalls, self.ious,
+                                    self.nms_thresh)
+        if result.num_unmatched_predictions:
+            _warn(f'GroundingRecallMetric: ignored {result.num_unmatched_predictions} '
+                  'predictions of unknown query ids')
+        return result.to_dict()
