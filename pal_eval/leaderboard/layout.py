@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from pal_eval.data.features import META_FILE, FeatureStore
 from pal_eval.errors import InputError, PalEvalError
@@ -111,7 +112,10 @@ def check_feature_folder(features: str | os.PathLike, annotations: str | os.Path
     expected_dim = meta.get('feature_dim')
     lengths: dict[int, list[str]] = {}
     per_video: list[InputError] = []
-    for video_id in (v if v in available else f'v_{v}' for v in wanted if v not in missing):
+    present = [v if v in available else f'v_{v}' for v in wanted if v not in missing]
+    # Headers only (memory-mapped), but ActivityNet has ~5,000 videos: show progress.
+    for video_id in tqdm(present, desc=f'checking {root.name}', unit='video', leave=False,
+                         disable=len(present) < 500):
         per_video += _check_video(store, video_id, expected_dim, lengths)
         if expected_dim is None and not per_video:
             expected_dim = _shape(root / f'{video_id}.npy')[1]
