@@ -425,33 +425,28 @@ def proposal_map_mask(temporal_scale: int, max_duration: int) -> torch.Tensor:
     return (start + duration < temporal_scale).float()
 
 
-def _overlap(a_start: np.ndarray, a_end: np.ndarray, b_start: np.ndarray,
-             b_end: np.ndarray) -> np.ndarray:
-    """Length of the intersection of intervals ``a`` and ``b`` (broadcast)."""
-    return np.clip(np.minimum(a_end, b_end) - np.maximum(a_start, b_start), 0.0, None)
-
-
 def gtad_targets(segments: np.ndarray | Sequence[Sequence[float]], temporal_scale: int,
                  max_duration: int, boundary_width: float = 3.0
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training targets of one window from its ground-truth segments.
 
-    Times are fractions of the window (``0`` = first snippet boundary, ``1`` = last);
-    snippet ``i`` spans ``[i / T, (i + 1) / T]``.
+    G-TAD trains on BMN's labels (the reference code shares BMN's label generation), so
+    this reuses the feature datasets' one implementation
+    (:mod:`pal_eval.data.datasets.localization`) and keeps the first ``D`` rows of the
+    IoU map. Times are fractions of the window.
 
-    * start (end) target of snippet ``i``: the largest fraction of the snippet covered by
-      a region of ``boundary_width`` snippets centred on a ground-truth start (end),
-      the paper's (and BMN's) boundary regions;
+    * start (end) target of position ``i`` (anchor ``[(i - .5) / T, (i + .5) / T]``): the
+      largest fraction of the anchor covered by a region of ``boundary_width`` positions
+      centred on a ground-truth start (end);
     * IoU map ``[d, s]``: the largest tIoU between proposal ``[s / T, (s + d + 1) / T]``
-      and a ground-truth segment (0 for anchors past the window, masked anyway).
+      and a ground-truth segment, 0 for anchors past the window (masked anyway).
 
     Args:
-        segments: ``[M, 2]`` ground-truth ``(start, end)`` in window fractions. Parts
-            outside ``[0, 1]`` are clipped (a segment cut by the window edge keeps its
-            inner part).
+        segments: ``[M, 2]`` ground-truth ``(start, end)`` in window fractions; parts
+            outside ``[0, 1]`` are clipped.
         temporal_scale: ``T``.
-        max_duration: ``D``.
-        boundary_width: Width of the boundary regions, in snippets.
+        max_duration: ``D`` (``<= T``).
+        boundary_width: Width of the boundary regions, in positions.
 
     Returns:
         ``(start [T], end [T], iou_map [D, T])``, float32 in ``[0, 1]``.
@@ -461,32 +456,14 @@ def gtad_targets(segments: np.ndarray | Sequence[Sequence[float]], temporal_scal
         >>> start.tolist(), end.tolist(), float(iou[0, 1])
         ([0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 1.0)
     """
+    from pal_eval.data.datasets.localization import boundary_labels, iou_map_labels
+
     segments = np.clip(np.asarray(segments, dtype=np.float64).reshape(-1, 2), 0.0, 1.0)
-    gap = 1.0 / temporal_scale
-    snippet_start = np.arange(temporal_scale) * gap
-    snippet_end = snippet_start + gap
-    if len(segments) == 0:
-        zeros = np.zeros(temporal_scale, np.float32)
-        return zeros, zeros.copy(), np.zeros((max_duration, temporal_scale), np.float32)
-
-    half = boundary_width * gap / 2
-
-    def boundary_target(points: np.ndarray) -> np.ndarray:
-        covered = _overlap(snippet_start[:, None], snippet_end[:, None],
-                           points[None, :] - half, points[None, :] + half)
-        return (covered / gap).max(axis=1)
-
-    # Proposal [d, s] = [s / T, (s + d + 1) / T]; tIoU is written out here on the anchor
-    # grid (broadcast over [D, T, M]) because the anchors are the grid itself.
-    prop_start = snippet_start[None, :, None]
-    prop_end = prop_start + (np.arange(max_duration)[:, None, None] + 1) * gap
-    gt_start, gt_end = segments[:, 0], segments[:, 1]
-    inter = _overlap(prop_start, prop_end, gt_start, gt_end)
-    union = (prop_end - prop_start) + (gt_end - gt_start) - inter
-    iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).max(axis=-1)
+    start = boundary_labels(segments[:, 0], temporal_scale, region=boundary_width)
+    end = boundary_labels(segments[:, 1], temporal_scale, region=boundary_width)
+    iou = iou_map_labels(segments, temporal_scale)[:max_duration]
     iou = iou * proposal_map_mask(temporal_scale, max_duration).numpy()
-    return (boundary_target(gt_start).astype(np.float32),
-            boundary_target(gt_end).astype(np.float32), iou.astype(np.float32))
+    return start, end, iou.astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------
@@ -614,25 +591,28 @@ class GTAD(BaseModel):
 
     # ----------------------------------------------------------------------------------
     def targets(self, data_samples: Sequence) -> tuple[torch.Tensor, ...]:
-        """Start, end and IoU-map targets of a batch from its ground-truth segments.
+        """Start, end and IoU-map targets of a batch.
 
-        Each sample's ground truth is read from ``gt_instances.gt_bbox`` (``[M, 2]``,
-        window fractions, the mmaction2 localization convention), or, when the dataset
-        already provides them with matching shapes, from ``gt_start``, ``gt_end`` and
-        ``gt_iou_map``.
+        Taken from the samples' ``gt_start``, ``gt_end`` and ``gt_iou_map`` when the
+        feature dataset provides them (BMN's ``[T, T]`` map: its first ``D`` rows are
+        G-TAD's map), else computed from ``gt_instances.gt_bbox`` (``[M, 2]`` window
+        fractions, the mmaction2 localization convention) by :func:`gtad_targets`.
         """
         starts, ends, maps = [], [], []
+        shape = tuple(self.map_mask.shape)
         for sample in data_samples:
-            if all(name in sample for name in ('gt_start', 'gt_end', 'gt_iou_map')) and \
-                    tuple(np.shape(sample.gt_iou_map)) == tuple(self.map_mask.shape):
-                start, end, iou = sample.gt_start, sample.gt_end, sample.gt_iou_map
+            given = all(name in sample for name in ('gt_start', 'gt_end', 'gt_iou_map'))
+            if given and np.shape(sample.gt_iou_map)[1:] == shape[1:] and \
+                    np.shape(sample.gt_iou_map)[0] >= shape[0]:
+                start, end = sample.gt_start, sample.gt_end
+                iou = _as_numpy(sample.gt_iou_map)[:shape[0]]
             else:
                 start, end, iou = gtad_targets(
                     _as_numpy(sample.gt_instances['gt_bbox']), self.temporal_scale,
                     self.max_duration, self.boundary_width)
-            starts.append(torch.as_tensor(np.asarray(start), dtype=torch.float32))
-            ends.append(torch.as_tensor(np.asarray(end), dtype=torch.float32))
-            maps.append(torch.as_tensor(np.asarray(iou), dtype=torch.float32))
+            starts.append(torch.as_tensor(_as_numpy(start), dtype=torch.float32))
+            ends.append(torch.as_tensor(_as_numpy(end), dtype=torch.float32))
+            maps.append(torch.as_tensor(np.ascontiguousarray(iou), dtype=torch.float32))
         device = self.map_mask.device
         return (torch.stack(starts).to(device), torch.stack(ends).to(device),
                 torch.stack(maps).to(device))
@@ -660,8 +640,8 @@ class GTAD(BaseModel):
         classes (:mod:`pal_eval.postprocess.fusion`).
 
         Window metadata read from each data sample: ``video_id`` (or ``video_name``),
-        the centre times of its ``T`` features (``centers``; when absent, ``T`` equal
-        bins over ``duration``, the ActivityNet resampling), and for detection the
+        the centre times of its ``T`` positions (``grid_centers``, set by the feature
+        datasets; when absent, ``T`` equal bins over ``duration``), and for detection the
         video's class scores ``class_scores`` (taxonomy order) unless
         ``test_cfg.class_score_file`` or ``test_cfg.video_classifier`` supplies them.
 
@@ -684,7 +664,7 @@ class GTAD(BaseModel):
         for sample, window_scores in zip(data_samples, scores):
             meta = sample.metainfo
             video_id = meta.get('video_id', meta.get('video_name'))
-            centers = meta.get('centers')
+            centers = meta.get('grid_centers')
             if centers is None:
                 centers = uniform_centers(float(meta['duration']), self.temporal_scale)
             kept, kept_scores = gaussian_soft_nms(

@@ -153,17 +153,21 @@ def test_fused_projection_equals_align_then_convolution(context_points):
 # Targets
 # --------------------------------------------------------------------------------------
 def test_targets_on_a_hand_worked_example():
-    # T = 4 snippets of width 0.25; one action over [0.25, 0.75]; boundary regions are
-    # 3 snippets wide: [-0.125, 0.625] around the start, [0.375, 1.125] around the end.
-    start, end, iou = gtad_targets([[0.25, 0.75]], 4, 4)
-    np.testing.assert_allclose(start, [1.0, 1.0, 0.5, 0.0])
-    np.testing.assert_allclose(end, [0.0, 0.5, 1.0, 1.0])
-    # iou[d, s]: proposal [s/4, (s+d+1)/4] against [0.25, 0.75]; past the window -> 0.
-    expected = np.array([[0, 1 / 2, 1 / 2, 0],
-                         [1 / 3, 1, 1 / 3, 0],
-                         [2 / 3, 2 / 3, 0, 0],
-                         [1 / 2, 0, 0, 0]])
+    # T = 4 positions; anchor i is [(i - .5) / 4, (i + .5) / 4] (BMN's and G-TAD's grid).
+    # One action over [0.3, 0.7]; 3-anchor boundary regions: [-0.075, 0.675] around the
+    # start, [0.325, 1.075] around the end.
+    start, end, iou = gtad_targets([[0.3, 0.7]], 4, 4)
+    np.testing.assert_allclose(start, [0.8, 1.0, 1.0, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(end, [0.0, 0.2, 1.0, 1.0], rtol=1e-6, atol=1e-7)
+    # iou[d, s]: proposal [s/4, (s+d+1)/4] against [0.3, 0.7]; past the window -> 0.
+    expected = np.array([[0, 4 / 9, 4 / 9, 0],
+                         [2 / 7, 0.8, 2 / 7, 0],
+                         [8 / 15, 8 / 15, 0, 0],
+                         [0.4, 0, 0, 0]])
     np.testing.assert_allclose(iou, expected, rtol=1e-6)
+    # With D < T (THUMOS: 64 of 256) the map keeps the shortest durations only.
+    _, _, short = gtad_targets([[0.3, 0.7]], 4, 2)
+    np.testing.assert_allclose(short, expected[:2], rtol=1e-6)
 
 
 def test_targets_take_the_best_ground_truth_and_agree_with_the_shared_tiou():
@@ -182,6 +186,19 @@ def test_targets_take_the_best_ground_truth_and_agree_with_the_shared_tiou():
 def test_targets_without_ground_truth_are_zero():
     start, end, iou = gtad_targets(np.zeros((0, 2)), 5, 5)
     assert not start.any() and not end.any() and not iou.any()
+
+
+def test_dataset_labels_and_segments_give_the_same_targets():
+    model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY)
+    segments = [[0.1, 0.4], [0.55, 0.9]]
+    bare = _sample('a', segments)
+    labelled = _sample('b', segments)
+    start, end, _ = gtad_targets(segments, 12, 12)
+    labelled.gt_start, labelled.gt_end = torch.from_numpy(start), torch.from_numpy(end)
+    labelled.gt_iou_map = torch.from_numpy(gtad_targets(segments, 12, 12)[2])  # [T, T]
+    for a, b in zip(model.targets([bare]), model.targets([labelled])):
+        torch.testing.assert_close(a, b)
+    assert model.targets([labelled])[2].shape == (1, 6, 12)
 
 
 # --------------------------------------------------------------------------------------
@@ -222,7 +239,7 @@ def test_predict_returns_the_metrics_contract():
                  test_cfg=dict(mode='detection', top_k=10, soft_nms_sigma=0.8))
     centers = 5.0 + 0.5 * np.arange(12) + 0.25    # a window starting at 5 s, 0.5 s steps
     samples = [_sample('a', [[0.1, 0.4]], class_scores=[0.1, 0.7, 0.2],
-                       taxonomy=['x', 'y', 'z'], centers=centers)]
+                       taxonomy=['x', 'y', 'z'], grid_centers=centers)]
     out = model(torch.randn(1, 8, 12), samples, mode='predict')[0]
     assert out.video_id == 'a'
     segments, scores = np.asarray(out.pred_segments), np.asarray(out.pred_scores)
