@@ -36,23 +36,33 @@ def voc_ap(prec, rec) -> float:
 
 
 def detection_ap(gt, preds, thresholds):
-    """gt: list of (video, start, end, label); preds: + score. Returns (classes, ap[T][C])."""
-    classes = []
-    for _, _, _, label in gt:
-        if label not in classes:
-            classes.append(label)
+    """gt: list of (video, start, end, label); preds: + score. Returns (classes, ap[T][C]).
+
+    The official per-prediction loop; ground truths are grouped with dicts (not pandas)
+    so that it also runs at ActivityNet scale for the benchmark (~1 min).
+    """
+    classes, gt_by_class, pred_by_class = [], {}, {}
+    for g in gt:
+        if g[3] not in gt_by_class:
+            classes.append(g[3])
+        gt_by_class.setdefault(g[3], []).append(g)
+    for p in preds:
+        pred_by_class.setdefault(p[3], []).append(p)
     ap = [[0.0] * len(classes) for _ in thresholds]
     for c, label in enumerate(classes):
-        gts = [g for g in gt if g[3] == label]
-        ps = [p for p in preds if p[3] == label]
+        gts = gt_by_class[label]
+        ps = pred_by_class.get(label, [])
         if not ps:
             continue
+        by_video = {}
+        for j, g in enumerate(gts):
+            by_video.setdefault(g[0], []).append(j)
         ps = sorted(ps, key=lambda p: -p[4])  # stable
         lock = [[False] * len(gts) for _ in thresholds]
         tp = [[0] * len(ps) for _ in thresholds]
         fp = [[0] * len(ps) for _ in thresholds]
         for i, p in enumerate(ps):
-            idx = [j for j, g in enumerate(gts) if g[0] == p[0]]
+            idx = by_video.get(p[0], [])
             if not idx:
                 for t in range(len(thresholds)):
                     fp[t][i] = 1
@@ -80,15 +90,17 @@ def detection_ap(gt, preds, thresholds):
 
 def average_recall(gt, proposals, max_avg, thresholds):
     """gt: list of (video, start, end); proposals: (video, start, end, score)."""
-    videos = []
+    gt_by_video, prop_by_video = {}, {}
     for g in gt:
-        if g[0] not in videos:
-            videos.append(g[0])
+        gt_by_video.setdefault(g[0], []).append((g[1], g[2]))
+    for p in proposals:
+        prop_by_video.setdefault(p[0], []).append(p)
+    videos = list(gt_by_video)
     ratio = max_avg * float(len(videos)) / len(proposals)
     scores, total = [], 0
     for v in videos:
-        gts = [(g[1], g[2]) for g in gt if g[0] == v]
-        ps = [p for p in proposals if p[0] == v]
+        gts = gt_by_video[v]
+        ps = prop_by_video.get(v, [])
         if not ps:
             scores.append(np.zeros((len(gts), 1)))
             continue

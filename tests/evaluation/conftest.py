@@ -1,0 +1,9 @@
+"""Make the brute-force references (``metric_reference.py``) importable in any import mode."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
