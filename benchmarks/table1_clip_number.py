@@ -3,10 +3,13 @@
 For each J in {4, 6, 8, 10, 12} it pretrains PAL with the same budget (same CPU config,
 epochs, batch size and unlabeled clips; only ``clips_per_video`` changes), extracts
 features of the synthetic untrimmed videos, trains the synthetic G-TAD detection head and
-scores it (ActivityNet-style mAP@AVG on the ``validation`` subset). FLOPs per composited
-video come from the pretraining stage's own counter (``pal-eval flops CONFIG --clips ...``,
-exact, not estimated here). The table puts our row next to the paper's
-(``benchmarks/reference_results.yaml``, rows ``pal_table1_j*``).
+scores it (ActivityNet-style mAP@AVG on the ``validation`` subset). The cost per
+composited video is counted exactly by the pretraining stage's own counter
+(:mod:`pal_eval.pretrain.flops`, the one behind ``pal-eval flops``: MMEngine's
+FlopAnalyzer on the configured encoder, J clip forwards per video). The paper's
+"FLOPs/video" count multiply-adds, so our GMACs go next to them (strict GFLOPs = 2 x).
+The table puts our row next to the paper's (``benchmarks/reference_results.yaml``, rows
+``pal_table1_j*``).
 
 Everything runs through the stage CLIs as a resumable leaderboard plan
 (:mod:`pal_eval.leaderboard`): an interrupted run continues where it stopped.
@@ -19,8 +22,8 @@ Usage (run by the lead; minutes per J on a 2-core CPU)::
 
 Outputs: ``<work-dir>/table1.md`` (markdown) and ``<work-dir>/table1.json``; per J a
 metrics file ``<work-dir>/results/pal_j<J>_gtad_synthetic/metrics.json`` that also holds
-``GFLOPs_per_video``, so ``pal-eval leaderboard compare --result pal_table1_j8=...``
-works on it.
+``GMACs_per_video`` and ``GFLOPs_per_video``, so
+``pal-eval leaderboard compare --result pal_table1_j8=...`` works on it.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from pal_eval.errors import PalEvalError
 from pal_eval.io import read_json, write_json
 from pal_eval.leaderboard.layout import check_plan
 from pal_eval.leaderboard.metrics_io import load_metrics
-from pal_eval.leaderboard.plan import Plan, Stage, build_plan, format_plan, synthetic_spec
+from pal_eval.leaderboard.plan import Plan, build_plan, format_plan, synthetic_spec
 from pal_eval.leaderboard.reference import load_reference
 from pal_eval.leaderboard.runner import run_plan
 
@@ -64,58 +67,66 @@ def table1_spec(synth_dir: str, clips: tuple[int, ...]) -> dict:
     return spec
 
 
-def flops_stage(config: str, clips: tuple[int, ...], out: str) -> Stage:
-    """FLOPs per composited video for every J, from the pretraining stage's counter."""
-    joined = ','.join(str(j) for j in clips)
-    return Stage(id='flops', kind='flops',
-                 command=f'pal-eval flops {shlex.quote(config)} --clips {joined} '
-                         f'--json {shlex.quote(out)}',
-                 outputs=(out,), configs=(config,))
-
-
 def build_table1_plan(synth_dir: str, work_dir: str, clips: tuple[int, ...]) -> Plan:
-    """Leaderboard plan of the whole study (synthetic data generation excluded)."""
-    spec = table1_spec(synth_dir, clips)
-    plan = build_plan(spec, work_dir=work_dir, spec_path='table1')
-    config = spec['encoders'][f'pal_j{clips[0]}']['pretrain_config']
-    plan.stages.insert(0, flops_stage(config, clips, f'{work_dir}/flops.json'))
-    return plan
+    """Leaderboard plan of the whole study (data generation and FLOPs counting excluded)."""
+    return build_plan(table1_spec(synth_dir, clips), work_dir=work_dir, spec_path='table1')
 
 
-def gflops_by_clips(path: str | Path) -> dict[int, float]:
-    """Read ``pal-eval flops --json``: GFLOPs per composited video for each J.
+def count_cost(config: str, clips: tuple[int, ...], out: str | Path) -> dict[int, dict]:
+    """Exact multiply-adds per composited video for every J, written to ``out`` (JSON).
 
-    Accepted layouts: ``{"per_video": {"8": 28.6, ...}}`` (GFLOPs) or
-    ``{"8": {"gflops_per_video": 28.6}, ...}``; anything else is reported, not guessed.
+    Uses :mod:`pal_eval.pretrain.flops` (what ``pal-eval flops`` prints) on the encoder,
+    frames per clip and input size of the pretraining config.
+
+    Returns:
+        J -> ``{gmacs_per_video, gflops_per_video}``.
     """
+    import mmengine  # noqa: F401  (registers pal-eval modules)
+    from mmengine.config import Config
+
+    from pal_eval.pretrain.backbone import PALBackbone
+    from pal_eval.pretrain.flops import clip_macs, video_table
+
+    cfg = Config.fromfile(config)
+    backbone_cfg = {k: v for k, v in cfg.model.backbone.items() if k not in ('type', 'init_cfg')}
+    dataset = cfg.train_dataloader.dataset
+    per_clip = clip_macs(PALBackbone(**backbone_cfg), int(dataset.get('frames_per_clip', 4)),
+                         int(dataset.get('input_size', 112)))
+    table = {row['clips']: {'gmacs_per_video': row['gmacs_per_video'],
+                            'gflops_per_video': row['gflops_per_video']}
+             for row in video_table(per_clip, clips)}
+    write_json(out, {'config': config, 'macs_per_clip': per_clip,
+                     'per_video': {str(j): v for j, v in table.items()}})
+    return table
+
+
+def cost_by_clips(path: str | Path) -> dict[int, dict]:
+    """Read the JSON written by :func:`count_cost`: J -> ``{gmacs_per_video, ...}``."""
     data = read_json(path)
-    table = data.get('per_video', data) if isinstance(data, dict) else None
-    out: dict[int, float] = {}
-    for key, value in (table or {}).items():
-        if isinstance(value, dict):
-            value = value.get('gflops_per_video')
-        if str(key).isdigit() and isinstance(value, (int, float)):
-            out[int(key)] = float(value)
+    table = data.get('per_video') if isinstance(data, dict) else None
+    out = {int(j): v for j, v in (table or {}).items()
+           if str(j).isdigit() and isinstance(v, dict) and 'gmacs_per_video' in v}
     if not out:
-        raise PalEvalError(f'{path}: no GFLOPs per video found; expected "per_video": '
-                           '{J: GFLOPs} from `pal-eval flops --json`')
+        raise PalEvalError(f'{path}: no per-video cost found (expected "per_video": '
+                           '{J: {"gmacs_per_video": ...}})')
     return out
 
 
 def summarise(plan: Plan, work_dir: str, clips: tuple[int, ...]) -> pd.DataFrame:
     """Our row next to the paper's, one line per J; also adds GFLOPs to each metrics file."""
     reference = load_reference()
-    flops = gflops_by_clips(f'{work_dir}/flops.json')
+    cost = cost_by_clips(f'{work_dir}/flops.json')
     records = []
     for j in clips:
         path = plan.results[f'pal_j{j}_gtad_synthetic']
         metrics = read_json(path)
-        metrics['GFLOPs_per_video'] = flops.get(j)
+        metrics['GMACs_per_video'] = cost[j]['gmacs_per_video']
+        metrics['GFLOPs_per_video'] = cost[j]['gflops_per_video']
         write_json(path, metrics)
         ours = load_metrics(path)
         paper = reference.row(f'pal_table1_j{j}').metrics
-        records.append({'J': j, 'GFLOPs/video (ours)': flops.get(j),
-                        'GFLOPs/video (paper)': paper['GFLOPs_per_video'],
+        records.append({'J': j, 'GMACs/video (ours)': cost[j]['gmacs_per_video'],
+                        'G "FLOPs"/video (paper, = MACs)': paper['GMACs_per_video'],
                         'mAP@AVG % (ours, synthetic)': 100 * ours['average_mAP'],
                         'mAP@AVG % (paper, ActivityNet)': paper['average_mAP']})
     return pd.DataFrame.from_records(records)
@@ -152,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f'error: {problem}', file=sys.stderr)
         return 2 if problems else 0
     try:
+        config = table1_spec(synth, clips)['encoders'][f'pal_j{clips[0]}']['pretrain_config']
+        count_cost(config, clips, f'{args.work_dir}/flops.json')
         run_plan(plan, args.work_dir)
         frame = summarise(plan, args.work_dir, clips)
     except PalEvalError as exc:

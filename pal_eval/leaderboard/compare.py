@@ -23,7 +23,7 @@ def compare_with_reference(table: ReferenceTable, results: Mapping[str, Mapping[
     Args:
         table: The published rows.
         results: Reference row id -> our flat metrics (fractions in [0, 1], as written by
-            ``pal-eval evaluate``; ``GFLOPs_per_video`` and other
+            ``pal-eval evaluate``; ``GMACs_per_video`` and other
             :data:`~pal_eval.leaderboard.reference.UNSCALED_METRICS` as they are).
         tolerance: Overrides every row's tolerance (in the table's unit).
 
@@ -81,9 +81,9 @@ def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
     shown['verified'] = shown['verified'].map({True: 'yes', False: 'no'})
     shown = shown.astype(object).where(shown.notna(), None)  # tabulate prints None as '-'
     table = shown.to_markdown(index=False, floatfmt='.2f', missingval='-')
-    legend = (f'\nValues in {unit} (GFLOPs for GFLOPs_per_video). status: "within" when '
-              '|ours - published| <= tolerance; "verified" says whether the published value '
-              'was read in its source (benchmarks/reference_results.yaml).\n')
+    legend = (f'\nValues in {unit} (G for GMACs_per_video / GFLOPs_per_video). status: '
+              '"within" when |ours - published| <= tolerance; "verified" says whether the '
+              'published value was read in its source (benchmarks/reference_results.yaml).\n')
     return table + '\n' + legend
 
 

@@ -8,7 +8,7 @@ The three formats (issue 3; all values are fractions in [0, 1]):
   gives ``AR@<n>`` and ``AUC``;
 * grounding: ``{"R@1,IoU=0.5": .., ..., "mIoU": ..}`` gives every number as is.
 
-Any other top-level number (e.g. ``GFLOPs_per_video`` written by
+Any other top-level number (e.g. ``GMACs_per_video`` written by
 ``benchmarks/table1_clip_number.py``) is kept under its own name, so leaderboards and
 regression baselines address every metric by one name.
 """

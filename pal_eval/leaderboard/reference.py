@@ -19,7 +19,7 @@ from pal_eval.errors import InputError
 
 TASKS = ('detection', 'proposal', 'grounding', 'pretrain_ablation')
 #: metrics that are not fractions and are therefore never rescaled to percent
-UNSCALED_METRICS = ('GFLOPs_per_video',)
+UNSCALED_METRICS = ('GMACs_per_video', 'GFLOPs_per_video')
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / 'benchmarks' / 'reference_results.yaml'
 
 

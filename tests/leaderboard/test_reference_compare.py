@@ -28,7 +28,7 @@ def test_project_reference_file_is_valid_and_sourced():
     clip_rows = sorted((r for r in table.rows if r.task == 'pretrain_ablation'),
                        key=lambda r: r.extra['clips_per_video'])
     assert [r.extra['clips_per_video'] for r in clip_rows] == [4, 6, 8, 10, 12]
-    assert [r.metrics['GFLOPs_per_video'] for r in clip_rows] == [14.4, 21.4, 28.6, 35.8, 43]
+    assert [r.metrics['GMACs_per_video'] for r in clip_rows] == [14.4, 21.4, 28.6, 35.8, 43]
     assert [r.metrics['average_mAP'] for r in clip_rows] == [31.2, 32.2, 32.8, 33.0, 33.1]
     assert table.row('gtad_tsn_anet_paper').metrics == {'average_mAP': 34.09}
     assert table.row('bmn_tsp_anet_opentad').metrics['average_mAP'] == 36.40
@@ -105,17 +105,17 @@ def test_compare_deltas_and_status_by_hand(tmp_path):
     table = load_reference(_write_yaml(tmp_path, {'default_tolerance': 1.0, 'rows': [
         _row(metrics={'average_mAP': 30.0, 'mAP@0.5': 50.0, 'mAP@0.95': 8.0}),
         _row(id='r2', task='pretrain_ablation', tolerance=0.5,
-             metrics={'average_mAP': 33.0, 'GFLOPs_per_video': 28.6})]}))
+             metrics={'average_mAP': 33.0, 'GMACs_per_video': 28.6})]}))
     frame = compare_with_reference(table, {
         'r1': {'average_mAP': 0.3095, 'mAP@0.5': 0.48},       # +0.95 pp, -2 pp
-        'r2': {'average_mAP': 0.336, 'GFLOPs_per_video': 28.6}})  # +0.6 pp, FLOPs unscaled
+        'r2': {'average_mAP': 0.336, 'GMACs_per_video': 28.6}})  # +0.6 pp, FLOPs unscaled
     got = {(r.id, r.metric): (r.ours, r.delta, r.status) for r in frame.itertuples()}
     assert got[('r1', 'average_mAP')][1] == pytest.approx(0.95)
     assert got[('r1', 'average_mAP')][2] == 'within'
     assert got[('r1', 'mAP@0.5')][1:] == (pytest.approx(-2.0), 'below')
     assert math.isnan(got[('r1', 'mAP@0.95')][0]) and got[('r1', 'mAP@0.95')][2] == 'missing'
     assert got[('r2', 'average_mAP')][1:] == (pytest.approx(0.6), 'above')  # tolerance 0.5
-    assert got[('r2', 'GFLOPs_per_video')] == (28.6, pytest.approx(0.0), 'within')
+    assert got[('r2', 'GMACs_per_video')] == (28.6, pytest.approx(0.0), 'within')
     # a global tolerance overrides the rows'
     wide = compare_with_reference(table, {'r1': {'mAP@0.5': 0.48}}, tolerance=3)
     assert wide.set_index('metric').loc['mAP@0.5', 'status'] == 'within'
