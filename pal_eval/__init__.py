@@ -4,10 +4,12 @@
 
 1. absorbs the known breakages of the pinned stack (:mod:`pal_eval.compat`);
 2. registers every pal-eval module (models, backbones, heads, datasets, transforms,
-   metrics, hooks) into ``mmaction.registry`` as soon as MMEngine is in use: at once
-   when MMEngine is already imported (e.g. ``custom_imports`` in a config), otherwise
-   right after its import. Commands that need no model (``pal-eval evaluate``,
-   ``pal-eval synth``) therefore never import torch.
+   metrics, hooks) into ``mmaction.registry``: at once when MMEngine is already
+   imported (e.g. ``custom_imports`` in a config run by ``mim train``), otherwise
+   right after ``mmaction`` itself is imported (``mmaction`` pulls in mmcv and
+   MMEngine; registering any earlier would re-enter mmcv's half-done import).
+   Commands that need no model (``pal-eval evaluate``, ``pal-eval synth``) therefore
+   never import torch.
 
 A config needs only::
 
@@ -27,4 +29,7 @@ def _setup_openmmlab() -> None:
     register_all_modules()
 
 
-_compat.run_when_imported('mmengine', _setup_openmmlab)
+if _compat.module_ready('mmengine'):
+    _setup_openmmlab()
+else:
+    _compat.run_when_imported('mmaction', _setup_openmmlab)

@@ -37,6 +37,7 @@ __all__ = [
     'make_mmengine_checkpoints_loadable',
     'load_mmengine_checkpoint',
     'make_ddp_work_on_cpu',
+    'module_ready',
     'run_when_imported',
 ]
 
@@ -285,14 +286,21 @@ class _PostImportHook(importlib.abc.MetaPathFinder):
         return spec
 
 
+def module_ready(name: str) -> bool:
+    """Whether module ``name`` is imported and done initialising."""
+    module = sys.modules.get(name)
+    spec = getattr(module, '__spec__', None)
+    return module is not None and not getattr(spec, '_initializing', False)
+
+
 def run_when_imported(name: str, callback: Callable[[], None]) -> None:
     """Call ``callback`` now if module ``name`` is imported, else right after its import.
 
     This keeps ``import pal_eval`` light (no torch) for commands such as
-    ``pal-eval evaluate``, while anything that touches MMEngine still finds every
+    ``pal-eval evaluate``, while anything that touches MMAction2 still finds every
     pal-eval module registered.
     """
-    if name in sys.modules:
+    if module_ready(name):
         callback()
     else:
         sys.meta_path.insert(0, _PostImportHook(name, callback))
