@@ -216,11 +216,18 @@ def _chunks_of_video(entry: VideoEntry, settings: ClipSettings,
         decoded, last_frame = index + 1, frame
         if index in needed:
             buffer[index] = frame
-        while chunk < num_chunks and chunk_last[chunk] <= index:
+        # The last chunk waits for the end of the stream: a truncated file must fail before
+        # the video can be completed.
+        while chunk < num_chunks - 1 and chunk_last[chunk] <= index:
             yield build(chunk)
             chunk += 1
     if decoded == 0:
         raise InputError(entry.path, 'video has no decodable frames')
+    # Headers may be off by a frame or two (edit lists); more than that is a broken file,
+    # whose missing frames would otherwise be silently replaced by padding.
+    if decoded < info['num_frames'] - max(2, 0.02 * info['num_frames']):
+        raise InputError(entry.path, f'decoded only {decoded} of the {info["num_frames"]} '
+                         'frames in its header (truncated or corrupt file)')
     while chunk < num_chunks:
         yield build(chunk)
         chunk += 1

@@ -232,3 +232,20 @@ def test_resume_after_sigkill_is_byte_identical(tmp_path):
             name = f'v{i}{suffix}'
             assert (killed / name).read_bytes() == (clean / name).read_bytes(), name
     assert not list(killed.glob('.*.tmp'))
+
+
+def test_stream_shorter_than_its_header_fails_instead_of_padding(tiny_videos, tmp_path,
+                                                                  monkeypatch):
+    import pal_eval.extraction.extractor as extractor
+
+    real_probe = extractor.probe_video
+
+    def lying_probe(path):  # a header promising twice the frames the stream holds
+        info = real_probe(path)
+        return {**info, 'num_frames': info['num_frames'] * 2}
+
+    monkeypatch.setattr(extractor, 'probe_video', lying_probe)
+    report = run([VideoEntry('alpha', str(tiny_videos / 'alpha.mp4'))], tmp_path / 'out',
+                 batch_size=2)
+    assert 'decoded only 30 of the 60 frames' in report.failed['alpha']
+    assert not (tmp_path / 'out' / 'alpha.npy').exists()
