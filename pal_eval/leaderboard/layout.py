@@ -166,9 +166,16 @@ def _shape(npy: Path) -> tuple[int, ...]:
 
 
 def _is_resampled(meta: dict) -> bool:
+    """Whether the folder's sampling gives every video the same number of features.
+
+    ``pal-eval extract`` writes ``sampling = {policy, num_snippets, ...}``: a fixed
+    ``num_snippets`` (ActivityNet convention) means a fixed length; sliding windows give
+    lengths that follow the video durations.
+    """
     sampling = meta.get('sampling')
-    text = json.dumps(sampling) if not isinstance(sampling, str) else sampling
-    return 'resample' in text.lower()
+    if isinstance(sampling, dict):
+        return bool(sampling.get('num_snippets')) or sampling.get('policy') == 'resample'
+    return isinstance(sampling, str) and sampling.lower().startswith('resample')
 
 
 def _capped(problems: list[InputError], root: Path, what: str) -> list[InputError]:

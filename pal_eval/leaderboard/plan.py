@@ -14,7 +14,7 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
     data:                    # data set name -> paths
       activitynet: {videos: DIR, annotations: FILE, subset: validation,
                     extract_config: CONFIG, features: DIR (optional, pre-extracted),
-                    root: DIR (optional: the heads' dataset data_root)}
+                    train_annotations: FILE (optional, default: annotations)}
     encoders:                # encoder name -> how its backbone is obtained
       pal: {pretrain_config: CONFIG, gpus: 8,     # mim train + export-backbone
             cfg_options: {KEY: VALUE}}            # e.g. the unlabeled data's root
@@ -28,7 +28,8 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
         head_config: CONFIG
         cfg_options: {KEY: VALUE} # replaces DEFAULT_HEAD_OPTIONS for mim train/test;
         extra_cfg_options: {...}  # added to them; {features}, {annotations},
-                                  # {predictions}, {feature_dim} are filled in per row
+                                  # {train_annotations}, {predictions}, {feature_dim}
+                                  # are filled in per row
         reference: [gtad_tsp_anet_opentad]
 """
 from __future__ import annotations
@@ -89,6 +90,28 @@ _PRETRAIN = 'configs/pretrain'
 _EXTRACT = 'configs/extraction'
 #: where the pretraining configs take their unlabeled videos from
 _UNLABELED_ROOT = 'train_dataloader.dataset.data_root'
+#: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
+#: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them.
+DEFAULT_HEAD_OPTIONS = {
+    'model.feat_dim': '{feature_dim}',
+    'train_dataloader.dataset.feature_dir': '{features}',
+    'val_dataloader.dataset.feature_dir': '{features}',
+    'test_dataloader.dataset.feature_dir': '{features}',
+    'train_dataloader.dataset.ann_file': '{train_annotations}',
+    'val_dataloader.dataset.ann_file': '{annotations}',
+    'test_dataloader.dataset.ann_file': '{annotations}',
+    'val_evaluator.ann_file': '{annotations}',
+    'test_evaluator.ann_file': '{annotations}',
+    'test_evaluator.dump_path': '{predictions}',
+}
+#: extra options per head family (added to the defaults by the rows that use them)
+GTAD_SYNTHETIC_OPTIONS = {  # its built-in video classifier trains on the same features
+    'model.test_cfg.video_classifier.feature_dir': '{features}',
+    'model.test_cfg.video_classifier.ann_file': '{train_annotations}',
+}
+TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
+
+
 #: The paper-scale reproduction (Kinetics-400 pretraining, real downstream data sets).
 #: Config names follow the project's convention; edit a copy (``--spec``) to change them.
 FULL_SCALE_SPEC: dict = {
@@ -126,34 +149,24 @@ FULL_SCALE_SPEC: dict = {
         row for encoder in ('pal', 'mocov2', 'random') for row in (
             {'id': f'{encoder}_bmn_anet', 'encoder': encoder, 'dataset': 'activitynet',
              'task': 'proposal',
-             'head_config': 'configs/proposal/bmn_r2plus1d-feat_1xb16-400x100-9e_anet.py',
+             'head_config': 'configs/proposal/bmn_feat_1xb16-t100-9e_activitynet.py',
              'reference': ['bmn_tsn_anet_proposal_paper', 'bmn_tsp_anet_proposal_opentad']},
             {'id': f'{encoder}_gtad_anet', 'encoder': encoder, 'dataset': 'activitynet',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_r2plus1d-feat_1xb16-100x100-10e_anet.py',
+             'head_config': 'configs/detection/gtad_feat_1xb16-t100-10e_activitynet.py',
              'reference': ['gtad_tsn_anet_paper', 'gtad_tsp_anet_opentad']},
             {'id': f'{encoder}_gtad_thumos14', 'encoder': encoder, 'dataset': 'thumos14',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_r2plus1d-feat_1xb16-256w-10e_thumos14.py',
+             'head_config': 'configs/detection/gtad_feat_1xb8-t256d64-10e_thumos14.py',
              'reference': ['gtad_tsn_thumos14_opentad']},
             {'id': f'{encoder}_tan2d_charades', 'encoder': encoder, 'dataset': 'charades_sta',
              'task': 'grounding',
              'head_config': 'configs/grounding/tan2d_feat_1xb32-16x16-k5l8-100e_charades-sta.py',
+             'extra_cfg_options': TAN2D_OPTIONS,
              'reference': ['tan2d_pool_charades_sta']},
         )
     ],
 }
-
-#: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
-#: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them.
-DEFAULT_HEAD_OPTIONS = {
-    'model.feat_dim': '{feature_dim}',
-    'train_dataloader.dataset.feature_dir': '{features}',
-    'val_dataloader.dataset.feature_dir': '{features}',
-    'test_dataloader.dataset.feature_dir': '{features}',
-    'test_evaluator.dump_path': '{predictions}',
-}
-
 
 def _feature_dim_from_meta(features: str) -> str:
     """Shell that prints ``feature_dim`` of a feature folder when the command runs.
@@ -183,7 +196,6 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'videos': f'{root}/videos',
                 'annotations': f'{root}/annotations/activitynet.json',
                 'subset': 'validation',
-                'root': root,
                 'extract_config':
                 _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_synthetic.py'},
             'synthetic_grounding': {
@@ -191,7 +203,6 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'annotations': f'{root}/annotations/grounding_test.json',
                 'train_annotations': f'{root}/annotations/grounding_train.json',
                 'subset': 'test',
-                'root': root,
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
@@ -208,15 +219,15 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
         spec['rows'] += [
             {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'proposal',
-             'head_config': 'configs/proposal/bmn_feat_1xb8-32x32-4e_synthetic.py'},
+             'head_config': 'configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py'},
             {'id': f'{encoder}_gtad_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_feat_1xb8-32x32-4e_synthetic.py'},
+             'head_config': 'configs/detection/gtad_feat_1xb4-t32-6e_synthetic.py',
+             'extra_cfg_options': GTAD_SYNTHETIC_OPTIONS},
             {'id': f'{encoder}_tan2d_synthetic', 'encoder': encoder,
              'dataset': 'synthetic_grounding', 'task': 'grounding',
              'head_config': 'configs/grounding/tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py',
-             'extra_cfg_options': {
-                 'model.vocabulary.ann_file': f'{root}/annotations/grounding_train.json'}},
+             'extra_cfg_options': TAN2D_OPTIONS},
         ]
     return spec
 
@@ -356,11 +367,9 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
 def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                 predictions: str, needs: tuple[str, ...]) -> Stage:
     values = {'{features}': features, '{annotations}': entry['annotations'],
+              '{train_annotations}': entry.get('train_annotations', entry['annotations']),
               '{predictions}': predictions, '{work_dir}': head_dir}
     options = dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS))
-    if 'root' in entry and 'cfg_options' not in row:
-        options.update({f'{loader}.dataset.data_root': entry['root']
-                        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
     options.update(row.get('extra_cfg_options', {}))
     options = _fill(options, values)
     opts = ' '.join(f'{k}={_feature_dim_from_meta(features)}' if v == '{feature_dim}'

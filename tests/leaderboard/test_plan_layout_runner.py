@@ -279,3 +279,17 @@ def test_run_cli_compares_with_reference(tmp_path, monkeypatch, capsys):
     assert '| bmn_tsp_anet_proposal_opentad' in out
     line = next(x for x in out.splitlines() if '| AR@100' in x)
     assert '76.24' in line and '70.00' in line and '-6.24' in line and 'below' in line
+
+
+def test_sliding_features_may_differ_in_length(tmp_path):
+    # What `pal-eval extract` writes for sliding windows: lengths follow the durations.
+    gt = _anet_gt(tmp_path / 'gt.json', {'a': 'validation', 'b': 'validation'})
+    feats = tmp_path / 'f'
+    _features(feats, 'a', length=4)
+    _features(feats, 'b', length=7)
+    dump_meta(feats, {'feature_dim': 3, 'sampling': {'policy': 'sliding', 'stride': 4,
+                                                     'num_snippets': None,
+                                                     'resample': 'linear'}})
+    assert check_feature_folder(feats, gt, 'validation') == []
+    dump_meta(feats, {'feature_dim': 3, 'sampling': {'policy': 'sliding', 'num_snippets': 4}})
+    assert [p.field for p in check_feature_folder(feats, gt, 'validation')] == ['sampling']
