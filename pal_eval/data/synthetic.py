@@ -619,9 +619,11 @@ def build_annotations(plan: BenchmarkPlan) -> tuple:
             start = _seconds(inst.frame_start, spec.fps)
             end = _seconds(inst.frame_end, spec.fps)
             rows.append((spec.video_id, start, end, CLASS_NAMES[inst.label]))
+            # grounding subsets are the split names of the files ('train' / 'test')
             queries.append((f'{spec.video_id}_q{number}', spec.video_id,
                             videos[spec.video_id].duration, start, end,
-                            plan.sentences[spec.video_id][number], subset))
+                            plan.sentences[spec.video_id][number],
+                            GROUNDING_SPLITS.get(subset, subset)))
     actions = ActionAnnotations(videos=videos, instances=instances_frame(rows),
                                 taxonomy=list(CLASS_NAMES), source='pal-eval synth')
     grounding = GroundingAnnotations(queries=queries_frame(queries), source='pal-eval synth')
@@ -698,8 +700,8 @@ def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = Fa
         write_activitynet_gt(ann_dir / 'activitynet.json', actions)
         write_activitynet_gt(ann_dir / 'thumos14.json', actions, subset_map=THUMOS_SUBSETS,
                              with_fps=True)
-        for subset, split in GROUNDING_SPLITS.items():
-            part = grounding.select_subset(subset)
+        for split in GROUNDING_SPLITS.values():
+            part = grounding.select_subset(split)
             write_grounding_json(ann_dir / f'grounding_{split}.json', part)
             write_charades_sta(ann_dir / f'charades_sta_{split}.txt', part)
         meta = _meta(plan, actions)

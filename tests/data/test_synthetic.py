@@ -172,7 +172,8 @@ def test_grounding_sentences_name_colour_shape_and_motion(tiny_twice):
     folder = tiny_twice[0]
     ann = load_activitynet(folder / 'annotations/activitynet.json')
     for split, subset in (('train', 'training'), ('test', 'validation')):
-        queries = load_grounding_json(folder / f'annotations/grounding_{split}.json').queries
+        queries = load_grounding_json(folder / f'annotations/grounding_{split}.json',
+                                      subset=split).queries
         sta = load_charades_sta(folder / f'annotations/charades_sta_{split}.txt').queries
         assert len(queries) == len(sta)
         np.testing.assert_allclose(queries['t_start'], sta['t_start'], atol=5e-4)
