@@ -54,9 +54,9 @@ val_dataloader = dict(
                  pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='GroundingRecallMetric', recalls=(1, 5), ious=(0.5, 0.7),
-                     nms_thresh=0.5)
-test_evaluator = val_evaluator
+val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + test_ann,
+                     recalls=(1, 5), ious=(0.5, 0.7), nms_thresh=0.5)
+test_evaluator = dict(val_evaluator, dump_path='work_dirs/tan2d_charades-sta_predictions.json')
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_begin=1, val_interval=5)
 val_cfg = dict(type='ValLoop')

@@ -52,9 +52,10 @@ val_dataloader = _loader(val_ann, shuffle=False, test_mode=True)
 test_dataloader = _loader(test_ann, shuffle=False, test_mode=True)
 del _loader
 
-val_evaluator = dict(type='GroundingRecallMetric', recalls=(1, 5), ious=(0.3, 0.5, 0.7),
-                     nms_thresh=0.5)
-test_evaluator = val_evaluator
+val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + val_ann,
+                     recalls=(1, 5), ious=(0.3, 0.5, 0.7), nms_thresh=0.5)
+test_evaluator = dict(val_evaluator, ann_file=data_root + test_ann,
+                      dump_path='work_dirs/tan2d_activitynet-captions_predictions.json')
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_begin=1, val_interval=5)
 val_cfg = dict(type='ValLoop')

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 
 import numpy as np
@@ -291,24 +289,38 @@ def write_synthetic_benchmark(root, num_train=24, num_test=8) -> None:
     dump_meta(features_dir, {'feature_dim': FEAT_DIM})
 
 
+def synthetic_config_options(root, feature_dir='features/random', feat_dim=FEAT_DIM) -> list:
+    """``--cfg-options`` pointing the synthetic CPU config at the benchmark in ``root``."""
+    options = [f'model.feat_dim={feat_dim}',
+               f'model.vocabulary.ann_file={root}/annotations/grounding_train.json']
+    for split in ('train', 'val', 'test'):
+        options += [f'{split}_dataloader.dataset.data_root={root}',
+                    f'{split}_dataloader.dataset.feature_dir={feature_dir}']
+    for split in ('val', 'test'):
+        options.append(f'{split}_evaluator.ann_file={root}/annotations/grounding_test.json')
+    return ['--cfg-options', *options]
+
+
 @pytest.mark.slow
 def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
+    from tests.mim_utils import run_mim
+
     config = repo_root / 'configs' / 'grounding' / \
         'tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py'
     write_synthetic_benchmark(tmp_path / 'synth')
     work_dir = tmp_path / 'work'
-    options = ['--cfg-options', f'data_root={tmp_path / "synth"}',
-               'feature_dir=features/random', f'model.feat_dim={FEAT_DIM}',
-               'train_cfg.max_epochs=1']
-    mim = [sys.executable, '-m', 'mim']
-    train = subprocess.run([*mim, 'train', 'mmaction2', str(config), '--work-dir',
-                            str(work_dir), *options], capture_output=True, text=True,
-                           cwd=tmp_path, timeout=300)
-    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+    options = synthetic_config_options(tmp_path / 'synth')
+    train = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir, *options,
+                     'train_cfg.max_epochs=1'], cwd=tmp_path)
+    assert 'R@1,IoU=0.5' in train.stdout + train.stderr   # in-loop validation ran
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.exists()
-    test = subprocess.run([*mim, 'test', 'mmaction2', str(config), '--checkpoint',
-                           str(checkpoint), '--work-dir', str(work_dir), *options],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    test = run_mim(['test', 'mmaction2', config, '--checkpoint', checkpoint, '--work-dir',
+                    work_dir, *options], cwd=tmp_path)
     assert 'R@1,IoU=0.5' in test.stdout + test.stderr
+    # The dumped predictions are the canonical grounding prediction JSON, one entry per query.
+    dumped = json.loads((tmp_path / 'work_dirs' /
+                         'tan2d_synthetic-grounding_predictions.json').read_text())
+    test_queries = json.loads((tmp_path / 'synth' / 'annotations' /
+                               'grounding_test.json').read_text())['queries']
+    assert set(dumped['results']) == {q['query_id'] for q in test_queries}
