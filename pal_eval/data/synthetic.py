@@ -550,6 +550,8 @@ def plan_benchmark(preset_name: str, seed: int) -> BenchmarkPlan:
     """
     if preset_name not in PRESETS:
         raise PalEvalError(f'unknown preset {preset_name!r}; choose from {", ".join(PRESETS)}')
+    if not isinstance(seed, int) or seed < 0:
+        raise PalEvalError(f'--seed must be a non-negative integer, got {seed!r}')
     preset = PRESETS[preset_name]
     num_classes = len(CLASS_NAMES)
     plan_rng = np.random.default_rng([seed, 0])

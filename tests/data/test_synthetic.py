@@ -230,6 +230,12 @@ def test_cli_refuses_to_overwrite_and_replaces_with_force(tmp_path, capsys):
     assert main(['synth', '--stats', str(user_folder)]) == 2
 
 
+def test_bad_seed_is_one_error_line(tmp_path, capsys):
+    assert main(['synth', '--seed', '-1', '--out', str(tmp_path / 'x'), '--quiet']) == 2
+    assert 'non-negative' in capsys.readouterr().err
+    assert not (tmp_path / 'x').exists()
+
+
 def test_stats_on_a_broken_annotation_file_is_one_error_line(tmp_path, capsys):
     (tmp_path / 'annotations').mkdir()
     (tmp_path / 'annotations/activitynet.json').write_text('{"database": {"v": {}}}')
