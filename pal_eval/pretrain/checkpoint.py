@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,13 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     except pickle.UnpicklingError as exc:
         # torch raises UnpicklingError for any global outside the allow-list, e.g. a
         # __reduce__ that calls os.system: we refuse the file and never execute it.
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ''
-        raise InputError(path, 'refused to load: the file is not a plain weight file '
-                         '(it needs arbitrary code to unpickle; loaded with '
-                         f'weights_only=True). {first_line}'[:400]) from None
+        unsafe = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
+        if unsafe:
+            raise InputError(path, f'refused to load: the file asks to call {unsafe.group(1)} '
+                             'while unpickling (only plain weights are accepted, loaded with '
+                             'weights_only=True)') from None
+        raise InputError(path, 'not a torch weight file (cannot unpickle it with '
+                         'weights_only=True)') from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise InputError(path, f'not a readable torch weight file: {exc}'.splitlines()[0]) \
             from None
