@@ -314,3 +314,65 @@ def test_tiny_training_run_overfits():
     # windows; the trained model's best proposal must for most of them.
     recall_after = _recall_at(model, features, segments, 1)
     assert recall_after >= 0.75 and recall_after > recall_before
+
+
+# --------------------------------------------------------------------------------------
+# The CPU config trains and validates with `mim train`
+# --------------------------------------------------------------------------------------
+def _write_tiny_benchmark(root, num_train: int = 8, num_val: int = 4, dim: int = 16):
+    """A feature folder and an ActivityNet-style JSON: class 'a' lights the first half of
+    the channels during its action, class 'b' the second half."""
+    from pal_eval.data.features import write_video_features
+    from pal_eval.io import write_json
+
+    rng = np.random.default_rng(0)
+    database = {}
+    for i in range(num_train + num_val):
+        video_id, length = f'v{i:02d}', int(rng.integers(40, 60))
+        label = 'ab'[i % 2]
+        start = int(rng.integers(2, length // 2))
+        end = int(rng.integers(start + 6, length - 2))
+        features = rng.normal(0, 0.3, size=(length, dim)).astype(np.float32)
+        channels = slice(0, dim // 2) if label == 'a' else slice(dim // 2, dim)
+        features[start:end, channels] += 1.5
+        centers = 0.5 * np.arange(length) + 0.25          # one feature every 0.5 s
+        write_video_features(root / 'features', video_id, features, centers,
+                             duration=0.5 * length)
+        database[video_id] = dict(
+            subset='training' if i < num_train else 'validation', duration=0.5 * length,
+            annotations=[dict(segment=[0.5 * start, 0.5 * end], label=label)])
+    taxonomy = [dict(nodeId=0, nodeName='Root', parentId=None, parentName=None)] + [
+        dict(nodeId=j + 1, nodeName=name, parentId=0, parentName='Root')
+        for j, name in enumerate('ab')]
+    write_json(root / 'anet.json', dict(version='VERSION 1.3', taxonomy=taxonomy,
+                                        database=database))
+
+
+@pytest.mark.slow
+def test_cpu_config_trains_with_mim(tmp_path, repo_root):
+    from tests.mim_utils import run_mim
+
+    _write_tiny_benchmark(tmp_path)
+    config = tmp_path / 'gtad_tiny.py'
+    base = repo_root / 'configs/detection/gtad_feat_1xb4-t32-6e_synthetic.py'
+    config.write_text(
+        f"_base_ = ['{base}']\n"
+        f"feature_dir = '{tmp_path / 'features'}'\n"
+        f"ann_file = '{tmp_path / 'anet.json'}'\n"
+        "temporal_scale = 16\n"
+        "model = dict(feat_dim=16, temporal_scale=16, max_duration=16,\n"
+        "             test_cfg=dict(video_classifier=dict(feature_dir=feature_dir,\n"
+        "                                                 ann_file=ann_file)))\n"
+        "_data = dict(ann_file=ann_file, feature_dir=feature_dir, temporal_scale=16)\n"
+        "train_dataloader = dict(dataset=_data)\n"
+        "val_dataloader = dict(dataset=_data)\n"
+        "test_dataloader = val_dataloader\n"
+        "val_evaluator = dict(ann_file=ann_file)\n"
+        "test_evaluator = dict(ann_file=ann_file, dump_path=None)\n"
+        "train_cfg = dict(max_epochs=2, val_interval=2)\n")
+    work_dir = tmp_path / 'work'
+    proc = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir], cwd=tmp_path,
+                   timeout=240)
+    log = proc.stdout + proc.stderr
+    assert 'average_mAP' in log, log[-2000:]
+    assert list(work_dir.glob('best_average_mAP_epoch_*.pth'))
