@@ -218,7 +218,24 @@ def test_stats_prints_histogram_lengths_and_totals(tiny_twice, capsys):
     assert 'p50' in text
 
 
-def test_cli_refuses_to_overwrite_and_replaces_with_force(tmp_path, capsys):
+@pytest.mark.slow
+def test_force_replaces_an_earlier_benchmark(tiny_twice, tmp_path):
+    import shutil
+
+    target = tmp_path / 'old'
+    shutil.copytree(tiny_twice[1], target)
+    (target / 'videos' / 'stale.mp4').write_bytes(b'old')
+    assert main(['synth', '--preset', 'tiny', '--seed', str(SEED), '--out', str(target),
+                 '--quiet']) == 2  # not without --force
+    assert (target / 'videos' / 'stale.mp4').exists()
+    assert main(['synth', '--preset', 'tiny', '--seed', str(SEED), '--out', str(target),
+                 '--force', '--quiet']) == 0
+    assert not (target / 'videos' / 'stale.mp4').exists()
+    assert _files(target) == _files(tiny_twice[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['old']  # no staging left over
+
+
+def test_cli_refuses_to_replace_a_users_folder(tmp_path, capsys):
     user_folder = tmp_path / 'mine'
     user_folder.mkdir()
     (user_folder / 'notes.txt').write_text('precious')
