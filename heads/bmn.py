@@ -129,9 +129,11 @@ def candidate_proposals(start: np.ndarray, end: np.ndarray, reg_map: np.ndarray,
     ok[ok] &= start_flags[begin[ok]] & end_flags[finish[ok]]
     d, s = duration[ok], begin[ok]
     e = s + d + 1
-    scores = start[s].astype(np.float64) * end[e] * cls_map[d, s] * reg_map[d, s]
-    # Row order of mmaction2's double loop (duration outer, start inner) for tie parity.
-    return np.stack([s, e], axis=1).astype(np.float64), scores
+    # Same operand order and dtype (the network's float32) as mmaction2, so that scores,
+    # and hence Soft-NMS ties and orders, are bit-identical; rows follow its double loop
+    # (duration outer, start inner).
+    scores = start[s] * end[e] * cls_map[d, s] * reg_map[d, s]
+    return np.stack([s, e], axis=1).astype(np.float64), scores.astype(np.float64)
 
 
 class _SparseSampling(torch.autograd.Function):
@@ -341,7 +343,9 @@ class BoundaryMatchingNetwork(BaseModel):
         """Candidates -> Soft-NMS (normalised widths) -> seconds via the grid centre times."""
         T = self.temporal_scale
         segments, scores = candidate_proposals(start, end, reg_map, cls_map)
-        kept, kept_scores = bmn_soft_nms(segments / T, scores, **self.soft_nms)
+        # Integer positions with width_scale T: the tIoUs are exact quotients of integers,
+        # so a tIoU equal to the width-adaptive threshold is not moved by rounding.
+        kept, kept_scores = bmn_soft_nms(segments, scores, width_scale=T, **self.soft_nms)
         segments = segments[kept]
         centers = metainfo.get('grid_centers')
         duration = float(metainfo.get('duration', 1.0))
