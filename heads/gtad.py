@@ -699,11 +699,15 @@ class GTAD(BaseModel):
         cfg = self.test_cfg
         if 'class_scores' in sample.metainfo:
             return list(sample.metainfo['taxonomy']), np.asarray(sample.metainfo['class_scores'])
-        if not hasattr(self, '_video_scores'):
-            self._video_scores = _build_video_scores(cfg)
-        taxonomy, lookup = self._video_scores
-        scores = lookup(video_id)
-        return taxonomy, scores
+        source = repr([cfg.get(name) for name in
+                       ('class_score_file', 'ann_file', 'video_classifier')])
+        if getattr(self, '_video_scores', (None,))[0] != source:
+            # Built on first use and kept: windows of one video share its scores.
+            self._video_scores = (source, *_build_video_scores(cfg), {})
+        _, taxonomy, lookup, cache = self._video_scores
+        if video_id not in cache:
+            cache[video_id] = lookup(video_id)
+        return taxonomy, cache[video_id]
 
 
 def _as_numpy(value) -> np.ndarray:
@@ -723,6 +727,8 @@ def _build_video_scores(test_cfg: dict):
     Returns:
         ``(taxonomy, lookup)`` with ``lookup(video_id) -> scores [num_classes]``.
     """
+    from tqdm import tqdm
+
     from pal_eval.data.annotations import load_activitynet
     from pal_eval.data.features import FeatureStore
     from pal_eval.errors import PalEvalError
@@ -745,8 +751,15 @@ def _build_video_scores(test_cfg: dict):
     annotations = load_activitynet(spec['ann_file'], subset=spec.get('subset', 'training'))
     store = FeatureStore(spec['feature_dir'])
     labels = dominant_labels(annotations.instances)
-    features = {v: store.load(v).features for v in labels if v in store}
-    classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
+    videos = [v for v in labels if v in store]
+    features = {v: store.load(v).features
+                for v in tqdm(videos, desc='video classifier: loading features',
+                              disable=len(videos) < 500)}
+    try:
+        classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
+    except ValueError as exc:
+        raise PalEvalError(f'{spec["ann_file"]}: cannot train the video classifier on '
+                           f'{len(features)} videos with features: {exc}') from None
 
     def from_classifier(video_id: str) -> np.ndarray:
         return classifier.predict_scores(store.load(video_id).features)

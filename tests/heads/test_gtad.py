@@ -348,6 +348,31 @@ def _write_tiny_benchmark(root, num_train: int = 8, num_val: int = 4, dim: int =
                                         database=database))
 
 
+def test_detection_class_sources(tmp_path):
+    from pal_eval.errors import PalEvalError
+    from pal_eval.io import write_json
+
+    _write_tiny_benchmark(tmp_path)
+    ann_file, features = str(tmp_path / 'anet.json'), str(tmp_path / 'features')
+    inputs = torch.randn(1, 8, 12)
+    # Built-in classifier trained on the training videos: v09 is class 'b' (odd index).
+    model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY, test_cfg=dict(
+        top_k=3, video_classifier=dict(feature_dir=features, ann_file=ann_file)))
+    out = model(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')[0]
+    assert out.pred_labels == ['b'] * 3 + ['a'] * 3
+    # A score file: its scores are used as given, and a missing video is a clear error.
+    write_json(tmp_path / 'scores.json', {'results': {'v09': {'a': 0.9, 'b': 0.1}}})
+    model.test_cfg = dict(top_k=3, class_score_file=str(tmp_path / 'scores.json'),
+                          ann_file=ann_file)
+    out = model(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')[0]
+    assert out.pred_labels[0] == 'a'
+    with pytest.raises(PalEvalError, match="scores.json: no class scores for video 'v10'"):
+        model(inputs, [_sample('v10', [[0.1, 0.4]])], mode='predict')
+    no_source = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY)
+    with pytest.raises(PalEvalError, match='class_score_file'):
+        no_source(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')
+
+
 @pytest.mark.slow
 def test_cpu_config_trains_with_mim(tmp_path, repo_root):
     from tests.mim_utils import run_mim
