@@ -126,9 +126,8 @@ def list_videos(source: str | os.PathLike) -> list[VideoEntry]:
             try:
                 check_video_id(video_id)
             except InputError:
-                raise InputError(source, 'unsafe video id (path separator, ".." or empty)',
-                                 record=f'line {number}: {video_id!r}', record_kind='at',
-                                 field='video_id') from None
+                raise InputError(f'{source}:{number}', 'unsafe video id (path separator, '
+                                 '".." or empty)', record=video_id, field='video_id') from None
             where.setdefault(video_id, f'{source}, line {number}')
             entries.append(VideoEntry(video_id, str(path)))
     else:
