@@ -46,7 +46,7 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     except pickle.UnpicklingError as exc:
         # torch raises UnpicklingError for any global outside the allow-list, e.g. a
         # __reduce__ that calls os.system: we refuse the file and never execute it.
-        unsafe = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
+        unsafe = re.search(r'(?:unsupported|Unsupported global:) GLOBAL (\S+)', str(exc))
         if unsafe:
             raise InputError(path, f'refused to load: the file asks to call {unsafe.group(1)} '
                              'while unpickling (only plain weights are accepted, loaded with '

@@ -1,0 +1,161 @@
+"""PAL / MoCoV2 models: queue, momentum, loss against a brute-force re-computation,
+gradients, and over-fitting one batch."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+J, F, S = 4, 2, 16
+
+
+def _sample(mask_1, mask_2):
+    from mmaction.structures import ActionDataSample
+
+    masks = np.array([mask_1, mask_2], dtype=bool)
+    starts = [int(np.flatnonzero(m)[0]) for m in masks]
+    return ActionDataSample(metainfo=dict(action_mask=masks, start_clip=np.array(starts),
+                                          num_action_clips=masks.sum(axis=1)))
+
+
+def _pal(**kwargs):
+    from pal_eval.pretrain.pal import PAL
+
+    options = dict(clips_per_video=J, queue_size=6, embed_dim=8, momentum=0.5,
+                   temperature=0.3)
+    options.update(kwargs)
+    torch.manual_seed(0)
+    model = PAL(dict(type='PALBackbone', base_channels=4), **options)
+    model.init_weights()
+    return model
+
+
+def _batch(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(2, 2, 3, J * F, S, S, generator=generator)
+    samples = [_sample([0, 1, 1, 0], [0, 0, 1, 0]), _sample([0, 1, 0, 0], [0, 1, 1, 0])]
+    return inputs, samples
+
+
+def test_queue_is_a_ring_buffer():
+    from pal_eval.pretrain.queue import KeyQueue
+
+    queue = KeyQueue(size=5, dim=2)
+    first = torch.arange(6.).reshape(3, 2)
+    second = 100 + torch.arange(8.).reshape(4, 2)
+    queue.enqueue(first)
+    queue.enqueue(second)
+    # slots 0-2 <- first, 3-4 <- second[0:2], then wrap: 0-1 <- second[2:4]
+    expected = torch.stack([second[2], second[3], first[2], second[0], second[1]])
+    assert torch.equal(queue.keys, expected)
+    assert int(queue.ptr) == 2 and int(queue.num_filled) == 5
+
+
+def test_momentum_update_is_an_ema_of_the_query():
+    model = _pal(momentum=0.9)
+    with torch.no_grad():
+        for param in model.backbone.parameters():
+            param.add_(torch.randn_like(param))
+    query = [p.clone() for p in model.backbone.parameters()]
+    key_before = [p.clone() for p in model.key_backbone.parameters()]
+    model.momentum_update()
+    for q, k0, k in zip(query, key_before, model.key_backbone.parameters()):
+        assert torch.allclose(k, 0.9 * k0 + 0.1 * q, atol=1e-6)
+
+
+def _brute_force_region_loss(model, inputs, samples, queue_keys):
+    """InfoNCE of the module docstring, written with explicit loops."""
+    with torch.no_grad():
+        q_clips = model.encode_clips(inputs[:, 0])
+        k_clips = model.encode_clips(inputs[:, 1], key=True)
+    losses = []
+    for b, sample in enumerate(samples):
+        mask_1, mask_2 = (torch.as_tensor(m) for m in sample.metainfo['action_mask'])
+        region_q = q_clips[b][mask_1].mean(dim=0)
+        region_k = k_clips[b][mask_2].mean(dim=0)
+        query = torch.nn.functional.normalize(model.projector(region_q), dim=0)
+        key = torch.nn.functional.normalize(model.key_projector(region_k), dim=0)
+        logits = [float(query @ key)]
+        logits += [float(query @ neg) for neg in queue_keys]
+        for j in range(J):
+            if not mask_1[j]:   # background clips of the query's own composite
+                neg = torch.nn.functional.normalize(model.projector(q_clips[b, j]), dim=0)
+                logits.append(float(query @ neg))
+            if not mask_2[j]:   # and of the key composite
+                neg = torch.nn.functional.normalize(model.key_projector(k_clips[b, j]), dim=0)
+                logits.append(float(query @ neg))
+        scaled = [v / model.temperature for v in logits]
+        top = max(scaled)
+        log_sum = top + math.log(sum(math.exp(v - top) for v in scaled))
+        losses.append(log_sum - scaled[0])
+    return sum(losses) / len(losses)
+
+
+def test_region_loss_matches_brute_force_and_updates_queue():
+    model = _pal()
+    inputs, samples = _batch()
+    queue_before = model.queue.keys.clone()
+    losses = model.loss(inputs, samples)
+    expected = _brute_force_region_loss(model, inputs, samples, queue_before)
+    assert losses['loss_region'].item() == pytest.approx(expected, rel=1e-4)
+    # The two region keys went into the queue, at slots 0 and 1.
+    assert int(model.queue.ptr) == 2 and int(model.queue.num_filled) == 2
+    assert torch.equal(model.queue.keys[2:], queue_before[2:])
+    with torch.no_grad():
+        k_clips = model.encode_clips(inputs[:, 1], key=True)
+        for b, sample in enumerate(samples):
+            mask_2 = torch.as_tensor(sample.metainfo['action_mask'][1])
+            key = torch.nn.functional.normalize(
+                model.key_projector(k_clips[b][mask_2].mean(dim=0)), dim=0)
+            assert torch.allclose(model.queue.keys[b], key, atol=1e-5)
+
+
+def test_gradients_reach_the_query_backbone_only():
+    model = _pal(dense_loss_weight=0.5, symmetric=True)
+    inputs, samples = _batch()
+    losses = model.loss(inputs, samples)
+    assert set(losses) == {'loss_region', 'loss_dense', 'pos_acc'}
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    conv = model.backbone.encoder.conv1.conv
+    weight = conv.weight if hasattr(conv, 'weight') else conv.conv_s.weight
+    assert weight.grad is not None and weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.key_backbone.parameters())
+
+
+@pytest.mark.parametrize('name', ['PAL', 'MoCoV2'])
+def test_loss_decreases_when_overfitting_one_batch(name):
+    from pal_eval.pretrain.moco import MoCoV2
+
+    if name == 'PAL':
+        model = _pal(queue_size=4, momentum=0.9)
+    else:
+        torch.manual_seed(0)
+        model = MoCoV2(dict(type='PALBackbone', base_channels=4), clips_per_video=J,
+                       queue_size=4, embed_dim=8, momentum=0.9, temperature=0.3)
+        model.init_weights()
+    inputs, samples = _batch(seed=1)
+    # Freeze the queue: on one repeated batch it would fill with copies of the positives.
+    model.queue.enqueue = lambda keys, gather=True: None
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.05,
+                                momentum=0.9)
+    history = []
+    for _ in range(25):
+        loss = next(v for k, v in model.loss(inputs, samples).items() if k.startswith('loss'))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history.append(loss.item())
+    assert np.mean(history[-3:]) < 0.7 * np.mean(history[:3]), history
+
+
+def test_pal_without_masks_is_a_clear_error():
+    model = _pal()
+    with pytest.raises(ValueError, match='action masks'):
+        model.loss(torch.zeros(1, 2, 3, J * F, S, S), None)
+    bad = copy.deepcopy(_batch()[1])
+    bad[0].set_metainfo(dict(action_mask=np.ones((2, J + 1), dtype=bool)))
+    with pytest.raises(ValueError, match='action_mask'):
+        model.loss(torch.zeros(2, 2, 3, J * F, S, S), bad)
