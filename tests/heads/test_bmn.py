@@ -184,3 +184,82 @@ def test_tiny_training_overfits():
         random_props.append(np.stack([s, np.minimum(T, s + rng.uniform(1, T, 10))], 1))
     baseline = _average_recall_at(random_props, gt_seconds)
     assert trained > max(0.5, 2 * baseline), (trained, baseline)
+
+
+def _write_tiny_benchmark(root, num_train: int = 8, num_val: int = 4, dim: int = 16):
+    """Feature folder + ActivityNet-style JSON: class 'a' lights the first half of the
+    channels during its action, class 'b' the second half."""
+    from pal_eval.data.features import write_video_features
+    from pal_eval.io import write_json
+
+    rng = np.random.default_rng(1)
+    database = {}
+    for i in range(num_train + num_val):
+        video_id, length = f'v{i:02d}', int(rng.integers(40, 60))
+        label = 'ab'[i % 2]
+        start = int(rng.integers(2, length // 2))
+        end = int(rng.integers(start + 6, length - 2))
+        features = rng.normal(0, 0.3, size=(length, dim)).astype(np.float32)
+        features[start:end, (slice(0, dim // 2) if label == 'a' else slice(dim // 2, dim))] += 2
+        write_video_features(root / 'features', video_id, features,
+                             0.5 * np.arange(length) + 0.25, duration=0.5 * length)
+        database[video_id] = dict(
+            subset='training' if i < num_train else 'validation', duration=0.5 * length,
+            annotations=[dict(segment=[0.5 * start, 0.5 * end], label=label)])
+    taxonomy = [dict(nodeId=0, nodeName='Root', parentId=None, parentName=None)] + [
+        dict(nodeId=j + 1, nodeName=name, parentId=0, parentName='Root')
+        for j, name in enumerate('ab')]
+    write_json(root / 'anet.json', dict(version='VERSION 1.3', taxonomy=taxonomy,
+                                        database=database))
+
+
+def test_class_fusion_with_builtin_classifier_and_score_file(tmp_path):
+    from mmaction.structures import ActionDataSample
+
+    from pal_eval.io import write_json
+
+    _write_tiny_benchmark(tmp_path)
+    fusion = dict(ann_file=str(tmp_path / 'anet.json'), feature_dir=str(tmp_path / 'features'))
+    model = BoundaryMatchingNetwork(temporal_scale=T, num_samples=N, post_process_top_k=5,
+                                    class_fusion=fusion, **SMALL).eval()
+    sample = ActionDataSample(metainfo=dict(video_id='v09', duration=20.0))  # class 'b'
+    out = model(torch.rand(1, 16, T), [sample], mode='predict')[0]
+    k = len(out.pred_scores) // 2
+    assert out.pred_labels == ['b'] * k + ['a'] * k
+    write_json(tmp_path / 'scores.json', {'results': {'v09': {'a': 0.75, 'b': 0.25}}})
+    model = BoundaryMatchingNetwork(
+        temporal_scale=T, num_samples=N, post_process_top_k=5, **SMALL,
+        class_fusion=dict(score_file=str(tmp_path / 'scores.json'), taxonomy=['a', 'b'])).eval()
+    out = model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v09'))],
+                mode='predict')[0]
+    assert out.pred_labels[0] == 'a'
+    k = len(out.pred_scores) // 2
+    # Each proposal appears once per class, scored proposal score x class score.
+    np.testing.assert_allclose(out.pred_scores[:k] / 0.75, out.pred_scores[k:] / 0.25)
+
+
+@pytest.mark.slow
+def test_cpu_config_trains_with_mim(tmp_path, repo_root):
+    from tests.mim_utils import run_mim
+
+    _write_tiny_benchmark(tmp_path)
+    config = tmp_path / 'bmn_tiny.py'
+    base = repo_root / 'configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py'
+    config.write_text(
+        f"_base_ = ['{base}']\n"
+        f"feature_dir = '{tmp_path / 'features'}'\n"
+        f"ann_file = '{tmp_path / 'anet.json'}'\n"
+        "model = dict(feat_dim=16, temporal_scale=16)\n"
+        "_data = dict(ann_file=ann_file, feature_dir=feature_dir, temporal_scale=16)\n"
+        "train_dataloader = dict(dataset=_data)\n"
+        "val_dataloader = dict(dataset=_data)\n"
+        "test_dataloader = val_dataloader\n"
+        "val_evaluator = dict(ann_file=ann_file)\n"
+        "test_evaluator = dict(ann_file=ann_file, dump_path=None)\n"
+        "train_cfg = dict(max_epochs=2, val_interval=2)\n")
+    work_dir = tmp_path / 'work'
+    proc = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir], cwd=tmp_path,
+                   timeout=240)
+    log = proc.stdout + proc.stderr
+    assert 'AR@100' in log and 'AUC' in log, log[-2000:]
+    assert list(work_dir.glob('best_AUC_epoch_*.pth'))
