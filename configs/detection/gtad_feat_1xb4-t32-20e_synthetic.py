@@ -48,12 +48,12 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file=ann_file, subset='validation')
 test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_synthetic_detections.json')
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6, val_begin=1, val_interval=2)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_begin=1, val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=4e-3, weight_decay=1e-4))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[4], gamma=0.1)]
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[15], gamma=0.1)]
 
 default_hooks = dict(logger=dict(interval=5),
                      checkpoint=dict(save_best='average_mAP', rule='greater'))
