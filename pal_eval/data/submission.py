@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +144,24 @@ def _value_problem(item: dict, keys: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-def _to_float(values: list) -> np.ndarray:
-    # numeric strings are accepted, like the official float(...) calls
-    return np.asarray(values, dtype=np.float64)
+def _segments_array(segments: list) -> np.ndarray:
+    """``[N, 2]`` float64 from a list of ``[start, end]`` lists, fast for plain numbers."""
+    if set(map(type, segments)) - {list, tuple} or set(map(len, segments)) - {2}:
+        raise ValueError  # the slow scan reports which record
+    try:
+        flat = np.fromiter(chain.from_iterable(segments), dtype=np.float64,
+                           count=2 * len(segments))
+    except (TypeError, ValueError):
+        # numeric strings are accepted, like the official float(...) calls
+        flat = np.asarray(segments, dtype=np.float64).reshape(-1)
+    return flat.reshape(-1, 2)
+
+
+def _scores_array(scores: list) -> np.ndarray:
+    try:
+        return np.fromiter(scores, dtype=np.float64, count=len(scores))
+    except (TypeError, ValueError):
+        return np.asarray(scores, dtype=np.float64)
 
 
 def _parse(path, data: Any, keys: tuple[str, ...], id_column: str, what: str,
@@ -153,12 +169,10 @@ def _parse(path, data: Any, keys: tuple[str, ...], id_column: str, what: str,
     results = _results_mapping(path, data, what)
     try:
         ids, counts, columns = _gather(results, keys)
-        segments = _to_float(columns['segment'])
-        scores = _to_float(columns['score'])
-        if segments.ndim != 2 or segments.shape[1] != 2 or scores.ndim != 1:
-            raise ValueError
+        segments = _segments_array(columns['segment'])
+        scores = _scores_array(columns['score'])
         labels = columns.get('label')
-        if labels is not None and not all(type(label) is str for label in labels):
+        if labels is not None and labels and set(map(type, labels)) != {str}:
             raise TypeError
         if not (np.isfinite(segments).all() and np.isfinite(scores).all()) or (
                 segments[:, 1] < segments[:, 0]).any():
