@@ -73,3 +73,35 @@ def test_matches_literal_matlab_port(seed):
         for t, thr in enumerate(thresholds):
             want = reference.thumos_matlab_ap(gt, amb, pred, label, thr)
             assert abs(aps[t] - want) < 1e-12, (label, thr)
+
+
+def test_real_thumos14_ground_truth_with_ambiguous(shared_annotations):
+    """The published THUMOS14 test CSV (Ambiguous rows kept), 30 videos, seeded detections."""
+    from pal_eval.data.annotations import load_thumos14
+
+    annotations = load_thumos14(
+        shared_annotations / 'frostinassiky_gtad' / 'thumos14_test_groundtruth.csv', 'test')
+    videos = sorted(annotations.instances['video_id'].unique())[:30]
+    gt = annotations.instances[annotations.instances['video_id'].isin(videos)]
+    amb = annotations.ambiguous[annotations.ambiguous['video_id'].isin(videos)]
+    assert len(amb) > 0  # the case this protocol exists for
+    rng = np.random.default_rng(0)
+    labels = sorted(gt['label'].unique())
+    pred = []
+    for row in gt.itertuples(index=False):
+        for _ in range(3):  # detections around every instance, some on Ambiguous ones
+            s, e = sorted(np.round(np.array([row.t_start, row.t_end])
+                                   + rng.normal(0, 1.0, 2), 1))
+            label = row.label if rng.random() < 0.8 else labels[rng.integers(len(labels))]
+            pred.append((row.video_id, float(s), float(e), label, float(rng.integers(0, 20))))
+    for row in amb.itertuples(index=False):
+        pred.append((row.video_id, row.t_start, row.t_end, labels[0], 5.0))
+    got = evaluate_thumos14_matlab(gt, frame(pred, score=True), amb, tiou_thresholds=[0.5])
+    gt_rows, amb_rows = list(gt.itertuples(index=False)), list(amb.itertuples(index=False))
+    for label, aps in got.ap_per_class.items():
+        want = reference.thumos_matlab_ap(gt_rows, amb_rows, pred, label, 0.5)
+        assert abs(aps[0] - want) < 1e-12, label
+    # and the ANet-style protocol on the same data against its own brute force
+    anet = evaluate_detection(gt, frame(pred, score=True), [0.5])
+    _, want = reference.detection_ap(gt_rows, pred, [0.5])
+    assert abs(anet.mAP[0] - float(np.mean(want[0]))) < 1e-12
