@@ -158,3 +158,53 @@ def test_evaluate_process_never_imports_torch_or_mmaction(files):
     done = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_thumos_matlab_protocol_uses_ambiguous(tmp_path, capsys):
+    gt = tmp_path / 'thumos.json'
+    gt.write_text(json.dumps({'database': {'video_test_1': {'subset': 'test', 'annotations': [
+        {'segment': ['0', '10'], 'label': 'HighJump'},
+        {'segment': ['20', '30'], 'label': 'HighJump'},
+        {'segment': ['40', '50'], 'label': 'Ambiguous'}]}}}))
+    pred = tmp_path / 'pred.json'
+    pred.write_text(json.dumps({'results': {'video_test_1': [
+        {'label': 'HighJump', 'score': 0.9, 'segment': [0, 10]},
+        {'label': 'HighJump', 'score': 0.8, 'segment': [41, 45]},
+        {'label': 'HighJump', 'score': 0.7, 'segment': [60, 70]},
+        {'label': 'HighJump', 'score': 0.6, 'segment': [20, 30]}]}}))
+    out = tmp_path / 'm.json'
+    code, _, err = run(capsys, 'detection', '--gt', str(gt), '--pred', str(pred),
+                       '--protocol', 'thumos14-matlab', '--tiou-thresholds', '0.5',
+                       '--out', str(out))
+    assert code == 0, err
+    # hand-worked in tests/evaluation/test_thumos_matlab.py: (1 + 2/3) / 2
+    assert abs(json.loads(out.read_text())['average_mAP'] - 5 / 6) < 1e-15
+    code, _, err = run(capsys, 'detection', '--gt', str(gt), '--pred', str(pred),
+                       '--preset', 'thumos14', '--out', str(out), '--force')
+    assert code == 0, err
+    metrics = json.loads(out.read_text())
+    assert metrics['tiou_thresholds'] == [0.3, 0.4, 0.5, 0.6, 0.7]
+    assert metrics['mAP'][2] == 0.75  # ANet-style: TP FP FP TP
+
+
+def test_grounding_charades_sta_txt(shared_annotations, tmp_path, capsys):
+    """Real Charades-STA test file: exact segments for even lines, a miss for odd ones."""
+    txt = shared_annotations / 'microsoft_2D-TAN' / 'charades_sta_test.txt'
+    lines = [line for line in txt.read_text().splitlines() if line.strip()]
+    seen, results = {}, {}
+    for number, line in enumerate(lines):
+        vid, start, end = line.split('##')[0].split()
+        query_id = f'{vid}_{seen.get(vid, 0)}'
+        seen[vid] = seen.get(vid, 0) + 1
+        segment = [float(start), float(end)] if number % 2 == 0 else [1000.0, 1001.0]
+        results[query_id] = [{'segment': segment, 'score': 1.0}]
+    pred = tmp_path / 'p.json'
+    pred.write_text(json.dumps({'results': results}))
+    out = tmp_path / 'm.json'
+    code, _, err = run(capsys, 'grounding', '--gt', str(txt), '--pred', str(pred),
+                       '--out', str(out))
+    assert code == 0, err
+    metrics = json.loads(out.read_text())
+    expected = (len(lines) + 1) // 2 / len(lines)
+    assert metrics['R@1,IoU=0.7'] == expected and metrics['R@5,IoU=0.3'] == expected
+    assert abs(metrics['mIoU'] - expected) < 1e-12
