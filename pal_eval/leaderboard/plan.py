@@ -14,7 +14,8 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
     data:                    # data set name -> paths
       activitynet: {videos: DIR, annotations: FILE, subset: validation,
                     extract_config: CONFIG, features: DIR (optional, pre-extracted),
-                    train_annotations: FILE (optional, default: annotations)}
+                    train_annotations: FILE (optional, default: annotations),
+                    class_scores: FILE (optional, video-level class scores)}
     encoders:                # encoder name -> how its backbone is obtained
       pal: {pretrain_config: CONFIG, gpus: 8,     # mim train + export-backbone
             cfg_options: {KEY: VALUE}}            # e.g. the unlabeled data's root
@@ -39,6 +40,7 @@ import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pal_eval.errors import InputError
 
@@ -86,8 +88,30 @@ class Plan:
         return next(s for s in self.stages if s.id == stage_id)
 
 
-_PRETRAIN = 'configs/pretrain'
-_EXTRACT = 'configs/extraction'
+_REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+
+
+def project_config(pattern: str) -> str:
+    """The project config matching ``pattern`` (a glob under ``configs/``).
+
+    Config names carry settings that still move (epochs, batch); matching on the stable
+    part (``detection/gtad_*_synthetic.py``) keeps the plans valid. Returns the path
+    relative to the working directory when possible; with no single match, the pattern
+    itself (``--dry-run`` then reports the config as not found).
+
+    Examples:
+        >>> project_config('pretrain/pal_*_k400.py')
+        'configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py'
+    """
+    matches = sorted(_REPO_CONFIGS.glob(pattern))
+    if len(matches) != 1:
+        return f'configs/{pattern}'
+    try:
+        return str(matches[0].relative_to(Path.cwd()))
+    except ValueError:
+        return str(matches[0])
+
+
 #: where the pretraining configs take their unlabeled videos from
 _UNLABELED_ROOT = 'train_dataloader.dataset.data_root'
 #: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
@@ -105,9 +129,13 @@ DEFAULT_HEAD_OPTIONS = {
     'test_evaluator.dump_path': '{predictions}',
 }
 #: extra options per head family (added to the defaults by the rows that use them)
-GTAD_SYNTHETIC_OPTIONS = {  # its built-in video classifier trains on the same features
-    'model.test_cfg.video_classifier.feature_dir': '{features}',
-    'model.test_cfg.video_classifier.ann_file': '{train_annotations}',
+GTAD_SYNTHETIC_OPTIONS = {  # class fusion from a classifier trained on the same features
+    'model.class_fusion.feature_dir': '{features}',
+    'model.class_fusion.ann_file': '{train_annotations}',
+}
+GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, UntrimmedNet)
+    'model.class_fusion.score_file': '{class_scores}',
+    'model.class_fusion.ann_file': '{annotations}',
 }
 TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
 
@@ -120,28 +148,30 @@ FULL_SCALE_SPEC: dict = {
         'activitynet': {
             'videos': '{data_root}/activitynet/videos',
             'annotations': '{data_root}/activitynet/annotations/activity_net.v1-3.min.json',
+            'class_scores': '{data_root}/activitynet/annotations/cuhk_val_simp_share.json',
             'subset': 'validation',
             'extract_config':
-                _EXTRACT + '/extract_palbackbone_1xb8-resample100-stride8_activitynet.py'},
+                project_config('extraction/extract_*_activitynet.py')},
         'thumos14': {
             'videos': '{data_root}/thumos14/videos',
             'annotations': '{data_root}/thumos14/annotations/thumos14.json',
+            'class_scores': '{data_root}/thumos14/annotations/untrimmednet_test_scores.json',
             'subset': 'test',
             'extract_config':
-                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_thumos14.py'},
+                project_config('extraction/extract_*_thumos14.py')},
         'charades_sta': {
             'videos': '{data_root}/charades/videos',
             'annotations': '{data_root}/charades/annotations/charades_sta_test.txt',
             'train_annotations': '{data_root}/charades/annotations/charades_sta_train.txt',
             'subset': 'test',
             'extract_config':
-                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_charades-sta.py'},
+                project_config('extraction/extract_*_charades-sta.py')},
     },
     'encoders': {
-        'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
+        'pal': {'pretrain_config': project_config('pretrain/pal_*_k400.py'),
                 'gpus': 8, 'cfg_options': {_UNLABELED_ROOT: '{data_root}/kinetics400'}},
         'mocov2': {
-            'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-18_8xb32-8x4x112-200e_k400.py',
+            'pretrain_config': project_config('pretrain/mocov2_*_k400.py'),
             'gpus': 8, 'cfg_options': {_UNLABELED_ROOT: '{data_root}/kinetics400'}},
         'random': {},
     },
@@ -149,19 +179,21 @@ FULL_SCALE_SPEC: dict = {
         row for encoder in ('pal', 'mocov2', 'random') for row in (
             {'id': f'{encoder}_bmn_anet', 'encoder': encoder, 'dataset': 'activitynet',
              'task': 'proposal',
-             'head_config': 'configs/proposal/bmn_feat_1xb16-t100-9e_activitynet.py',
+             'head_config': project_config('proposal/bmn_*_activitynet.py'),
              'reference': ['bmn_tsn_anet_proposal_paper', 'bmn_tsp_anet_proposal_opentad']},
             {'id': f'{encoder}_gtad_anet', 'encoder': encoder, 'dataset': 'activitynet',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_feat_1xb16-t100-10e_activitynet.py',
+             'head_config': project_config('detection/gtad_*_activitynet.py'),
+             'extra_cfg_options': GTAD_OPTIONS,
              'reference': ['gtad_tsn_anet_paper', 'gtad_tsp_anet_opentad']},
             {'id': f'{encoder}_gtad_thumos14', 'encoder': encoder, 'dataset': 'thumos14',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_feat_1xb8-t256d64-10e_thumos14.py',
+             'head_config': project_config('detection/gtad_*_thumos14.py'),
+             'extra_cfg_options': GTAD_OPTIONS,
              'reference': ['gtad_tsn_thumos14_opentad']},
             {'id': f'{encoder}_tan2d_charades', 'encoder': encoder, 'dataset': 'charades_sta',
              'task': 'grounding',
-             'head_config': 'configs/grounding/tan2d_feat_1xb32-16x16-k5l8-100e_charades-sta.py',
+             'head_config': project_config('grounding/tan2d_*_charades-sta.py'),
              'extra_cfg_options': TAN2D_OPTIONS,
              'reference': ['tan2d_pool_charades_sta']},
         )
@@ -197,7 +229,7 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'annotations': f'{root}/annotations/activitynet.json',
                 'subset': 'validation',
                 'extract_config':
-                _EXTRACT + '/extract_palbackbone_1xb8-sliding-stride4_synthetic.py'},
+                project_config('extraction/extract_*_synthetic.py')},
             'synthetic_grounding': {
                 'videos': f'{root}/videos',
                 'annotations': f'{root}/annotations/grounding_test.json',
@@ -206,10 +238,10 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
-            'pal': {'pretrain_config': f'{_PRETRAIN}/pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py',
+            'pal': {'pretrain_config': project_config('pretrain/pal_*_synth.py'),
                     'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'mocov2': {
-                'pretrain_config': f'{_PRETRAIN}/mocov2_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py',
+                'pretrain_config': project_config('pretrain/mocov2_*_synth.py'),
                 'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'random': {},
         },
@@ -219,14 +251,14 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
         spec['rows'] += [
             {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'proposal',
-             'head_config': 'configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py'},
+             'head_config': project_config('proposal/bmn_*_synthetic.py')},
             {'id': f'{encoder}_gtad_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'detection',
-             'head_config': 'configs/detection/gtad_feat_1xb4-t32-6e_synthetic.py',
+             'head_config': project_config('detection/gtad_*_synthetic.py'),
              'extra_cfg_options': GTAD_SYNTHETIC_OPTIONS},
             {'id': f'{encoder}_tan2d_synthetic', 'encoder': encoder,
              'dataset': 'synthetic_grounding', 'task': 'grounding',
-             'head_config': 'configs/grounding/tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py',
+             'head_config': project_config('grounding/tan2d_*_synthetic-grounding.py'),
              'extra_cfg_options': TAN2D_OPTIONS},
         ]
     return spec
@@ -368,9 +400,11 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                 predictions: str, needs: tuple[str, ...]) -> Stage:
     values = {'{features}': features, '{annotations}': entry['annotations'],
               '{train_annotations}': entry.get('train_annotations', entry['annotations']),
+              '{class_scores}': entry.get('class_scores', ''),
               '{predictions}': predictions, '{work_dir}': head_dir}
     options = dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS))
     options.update(row.get('extra_cfg_options', {}))
+    raw_options = dict(options)
     options = _fill(options, values)
     opts = ' '.join(f'{k}={_feature_dim_from_meta(features)}' if v == '{feature_dim}'
                     else f'{k}={_q(str(v))}' for k, v in options.items())
@@ -379,8 +413,10 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
     command = (f'mim train mmaction2 {cfg} --work-dir {_q(head_dir)} --resume{suffix} && '
                f'mim test mmaction2 {cfg} --checkpoint "$(cat {_q(head_dir + "/last_checkpoint")})"'
                f' --work-dir {_q(head_dir)}{suffix}')
-    inputs = (entry['annotations'], *([entry['train_annotations']]
-                                      if 'train_annotations' in entry else []))
+    # Data files the head reads: the annotations, plus those its options point at.
+    referenced = [entry[key] for key in ('train_annotations', 'class_scores')
+                  if key in entry and f'{{{key}}}' in raw_options.values()]
+    inputs = (entry['annotations'], *referenced)
     return Stage(id=f'head/{row["id"]}', kind='head', command=command, outputs=(predictions,),
                  inputs=inputs + ((features,) if not needs else ()),
                  configs=(row['head_config'],), cfg_options=tuple(options), needs=needs)

@@ -293,3 +293,22 @@ def test_sliding_features_may_differ_in_length(tmp_path):
     assert check_feature_folder(feats, gt, 'validation') == []
     dump_meta(feats, {'feature_dim': 3, 'sampling': {'policy': 'sliding', 'num_snippets': 4}})
     assert [p.field for p in check_feature_folder(feats, gt, 'validation')] == ['sampling']
+
+
+def test_project_configs_are_found_by_their_stable_name_part(repo_root, monkeypatch):
+    from pal_eval.leaderboard.plan import project_config
+
+    monkeypatch.chdir(repo_root)
+    found = project_config('pretrain/pal_*_synth.py')
+    assert found.startswith('configs/pretrain/pal_') and (repo_root / found).is_file()
+    assert project_config('detection/nothing_*.py') == 'configs/detection/nothing_*.py'
+
+
+def test_detection_rows_read_class_scores():
+    plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/d', rows=['pal_gtad_anet',
+                                                                          'pal_bmn_anet'])
+    gtad = plan.stage('head/pal_gtad_anet')
+    assert '/d/activitynet/annotations/cuhk_val_simp_share.json' in gtad.inputs
+    assert 'model.class_fusion.score_file' in gtad.cfg_options
+    bmn = plan.stage('head/pal_bmn_anet')
+    assert not any('cuhk' in path for path in bmn.inputs)
