@@ -30,6 +30,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# pal_eval first: it repairs the pinned stack before mmaction2 is imported below.
+import pal_eval  # noqa: E402, F401, I001
 
 BMN_ARGS = dict(temporal_dim=100, boundary_ratio=0.5, num_samples=32, num_samples_per_bin=3,
                 feat_dim=400, soft_nms_alpha=0.4, soft_nms_low_threshold=0.5,
@@ -54,7 +56,6 @@ def child_training_step(which: str, weights: str, batch: int, steps: int) -> dic
     import torch
     from mmaction.registry import MODELS
 
-    import pal_eval  # noqa: F401
     from pal_eval.data.datasets.localization import localization_labels
 
     torch.manual_seed(0)
@@ -146,7 +147,6 @@ def bench_postprocessing(num_videos: int) -> None:
     from mmaction.registry import MODELS
     from mmaction.structures import ActionDataSample
 
-    import pal_eval  # noqa: F401
     from heads.bmn import BoundaryMatchingNetwork
 
     outputs = _fake_outputs(num_videos)

@@ -237,8 +237,10 @@ class BoundaryMatchingNetwork(BaseModel):
 
         matrix = boundary_matching_sample_matrix(temporal_scale, num_samples,
                                                  num_samples_per_bin, boundary_ratio)
-        self._forward_csr = _csr_tensors(matrix)
-        self._backward_csr = _csr_tensors(matrix.T.tocsr())
+        # Non-persistent buffers: they follow .to(device) and stay out of checkpoints.
+        for prefix, csr in (('sampling', matrix), ('sampling_t', matrix.T.tocsr())):
+            for name, tensor in zip(('offsets', 'columns', 'values'), _csr_tensors(csr)):
+                self.register_buffer(f'{prefix}_{name}', tensor, persistent=False)
         duration, start = np.meshgrid(np.arange(temporal_scale), np.arange(temporal_scale),
                                       indexing='ij')
         self.register_buffer('bm_mask', torch.from_numpy(
@@ -263,7 +265,9 @@ class BoundaryMatchingNetwork(BaseModel):
         chunk = self.sampling_chunk if C3 % self.sampling_chunk == 0 else C3
         groups = (per_point.reshape(B, C3 // chunk, chunk, N, T).permute(0, 1, 3, 4, 2)
                   .reshape(B * C3 // chunk, N * T, chunk))
-        sampled = _SparseSampling.apply(groups, self._forward_csr, self._backward_csr)
+        sampled = _SparseSampling.apply(
+            groups, (self.sampling_offsets, self.sampling_columns, self.sampling_values),
+            (self.sampling_t_offsets, self.sampling_t_columns, self.sampling_t_values))
         sampled = (sampled.reshape(B, C3 // chunk, T, T, chunk).permute(0, 1, 4, 2, 3)
                    .reshape(B, C3, T, T))
         return F.relu(sampled + self.sample_conv.bias.view(1, C3, 1, 1))
