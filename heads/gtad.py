@@ -26,7 +26,7 @@ THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -38,7 +38,7 @@ from torch import nn
 __all__ = [
     'knn_indices', 'gather_neighbours', 'GCNeXt', 'align1d', 'proposal_anchors',
     'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'proposal_map_mask',
-    'gtad_targets', 'GTAD',
+    'gtad_targets', 'GTAD', 'video_class_scores',
 ]
 
 
@@ -498,7 +498,14 @@ class GTAD(BaseModel):
             (:class:`SubGraphProjection`); same result, a fraction of the cost.
         loss_cls: The loss, mmaction2's ``BMNLoss`` (G-TAD trains with BMN's loss).
         loss_weights: Weights of (temporal evaluation, IoU regression, classification).
-        test_cfg: Post-processing, see :meth:`predict`.
+        soft_nms: Keyword arguments of G-TAD's Gaussian Soft-NMS
+            (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`): ``sigma`` 0.8 and
+            ``top_k`` 100 on ActivityNet, 0.46 and 200 on THUMOS14.
+        class_fusion: Detections by video-level class fusion, BMN's schema
+            (:func:`video_class_scores`): ``dict(score_file=..., taxonomy=[...] or
+            ann_file=...)`` for published scores, or ``dict(ann_file=..., feature_dir=...,
+            subset='training')`` for the built-in classifier; ``top_k_classes`` (2).
+            None: class-agnostic proposals.
         data_preprocessor: MMEngine data preprocessor config.
         init_cfg: MMEngine initialisation config.
 
@@ -516,7 +523,8 @@ class GTAD(BaseModel):
                  context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
                  fused_align: bool = True, loss_cls: dict | None = None,
                  loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
-                 test_cfg: dict | None = None, data_preprocessor: dict | None = None,
+                 soft_nms: dict | None = None, class_fusion: dict | None = None,
+                 data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if hidden_dim_1d % groups:
@@ -527,7 +535,8 @@ class GTAD(BaseModel):
         self.max_duration = max_duration
         self.boundary_width = boundary_width
         self.loss_weights = tuple(loss_weights)
-        self.test_cfg = dict(test_cfg or {})
+        self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}
+        self.class_fusion = dict(class_fusion) if class_fusion else None
         width = hidden_dim_1d // groups
 
         def gcnext() -> GCNeXt:
@@ -632,78 +641,82 @@ class GTAD(BaseModel):
     def predict(self, inputs: torch.Tensor, data_samples: Sequence) -> list:
         """Post-processed proposals or detections of each window, in seconds.
 
-        Per window: every valid anchor is a candidate scored ``cls x reg``; G-TAD's
-        Gaussian Soft-NMS (``test_cfg.soft_nms_sigma``: 0.8 ActivityNet, 0.46 THUMOS14)
-        keeps the ``test_cfg.top_k`` best (100 / 200); boundary positions become seconds
-        through the window's feature centre times (:mod:`pal_eval.postprocess.time_grid`);
-        with ``test_cfg.mode='detection'`` each proposal is fused with the video's top
-        classes (:mod:`pal_eval.postprocess.fusion`).
+        Per window: every valid anchor is a candidate scored ``cls x reg`` (the reference
+        code's score); G-TAD's Gaussian Soft-NMS (``soft_nms``) keeps the best; boundary
+        positions become seconds through the window's feature centre times
+        (:mod:`pal_eval.postprocess.time_grid`), clipped to the video; with
+        ``class_fusion`` each proposal is fused with the video's top classes
+        (:mod:`pal_eval.postprocess.fusion`).
 
-        Window metadata read from each data sample: ``video_id`` (or ``video_name``),
-        the centre times of its ``T`` positions (``grid_centers``, set by the feature
-        datasets; when absent, ``T`` equal bins over ``duration``), and for detection the
-        video's class scores ``class_scores`` (taxonomy order) unless
-        ``test_cfg.class_score_file`` or ``test_cfg.video_classifier`` supplies them.
+        Metadata read from each data sample: ``video_id`` (or ``video_name``),
+        ``duration``, the centre times of the window's ``T`` positions (``grid_centers``,
+        set by the feature datasets; when absent, ``T`` equal bins over ``duration``),
+        and optionally the video's ``class_scores`` with their ``taxonomy``.
 
         Returns:
             The data samples, each with ``video_id``, ``pred_segments`` (float64
-            ``[K, 2]`` seconds), ``pred_scores`` ``[K]`` and, for detection,
+            ``[K, 2]`` seconds), ``pred_scores`` ``[K]`` and, with ``class_fusion``,
             ``pred_labels`` (class names).
+        """
+        maps, _, _ = self._forward(inputs)
+        scores = (maps[:, 0] * maps[:, 1]).flatten(1)[:, self.subgraph.align.flat_index]
+        for sample, window_scores in zip(data_samples, scores.double().cpu().numpy()):
+            meta = sample.metainfo
+            video_id = meta.get('video_id', meta.get('video_name'))
+            segments, proposal_scores = self.proposals_in_seconds(window_scores, meta)
+            if self.class_fusion is not None:
+                from pal_eval.postprocess.fusion import fuse_proposals_with_classes
+
+                taxonomy, class_scores = self._class_scores(video_id, meta)
+                segments, proposal_scores, labels = fuse_proposals_with_classes(
+                    segments, proposal_scores, class_scores, taxonomy,
+                    top_k_classes=self.class_fusion.get('top_k_classes', 2))
+                sample.pred_labels = labels
+            if 'video_id' not in meta:
+                sample.set_metainfo(dict(video_id=video_id))
+            sample.pred_segments = segments
+            sample.pred_scores = proposal_scores
+        return list(data_samples)
+
+    def proposals_in_seconds(self, anchor_scores: np.ndarray, metainfo: dict
+                             ) -> tuple[np.ndarray, np.ndarray]:
+        """Soft-NMS over the valid anchors of one window, then seconds.
+
+        Args:
+            anchor_scores: ``[A]`` scores of the valid anchors (SGAlign's order).
+            metainfo: The window's metadata (``grid_centers`` and/or ``duration``).
+
+        Returns:
+            ``(segments [K, 2] seconds, scores [K])``, best first; segments falling
+            entirely in a window's padding past the video end are dropped.
         """
         from pal_eval.postprocess.soft_nms import gaussian_soft_nms
         from pal_eval.postprocess.time_grid import boundary_to_seconds, uniform_centers
 
-        maps, _, _ = self._forward(inputs)
-        scores = (maps[:, 0] * maps[:, 1]).flatten(1)[:, self.subgraph.align.flat_index]
-        scores = scores.double().cpu().numpy()                         # [B, A]
         flat = self.subgraph.align.flat_index.cpu().numpy()
         duration_index, start_index = np.divmod(flat, self.temporal_scale)
-        boundaries = np.stack([start_index, start_index + duration_index + 1], 1)  # [A, 2]
-        cfg = self.test_cfg
-        results = []
-        for sample, window_scores in zip(data_samples, scores):
-            meta = sample.metainfo
-            video_id = meta.get('video_id', meta.get('video_name'))
-            centers = meta.get('grid_centers')
-            if centers is None:
-                centers = uniform_centers(float(meta['duration']), self.temporal_scale)
-            kept, kept_scores = gaussian_soft_nms(
-                boundaries.astype(np.float64), window_scores,
-                sigma=cfg.get('soft_nms_sigma', 0.8), top_k=cfg.get('top_k', 100))
-            segments = boundary_to_seconds(boundaries[kept], np.asarray(centers))
-            labels = None
-            if cfg.get('mode', 'detection') == 'detection':
-                segments, kept_scores, labels = self._fuse_classes(
-                    video_id, sample, segments, kept_scores)
-            if 'video_id' not in meta:
-                sample.set_metainfo(dict(video_id=video_id))
-            sample.pred_segments = segments
-            sample.pred_scores = kept_scores
-            if labels is not None:
-                sample.pred_labels = labels
-            results.append(sample)
-        return results
+        # Integer boundary positions: the shared float64 tIoU is then an exact quotient.
+        boundaries = np.stack([start_index, start_index + duration_index + 1], 1)
+        kept, kept_scores = gaussian_soft_nms(boundaries.astype(np.float64), anchor_scores,
+                                              **self.soft_nms)
+        duration = metainfo.get('duration')
+        centers = metainfo.get('grid_centers')
+        if centers is None:
+            centers = uniform_centers(float(duration), self.temporal_scale)
+        seconds = boundary_to_seconds(boundaries[kept], np.asarray(centers))
+        if duration is not None:
+            seconds = seconds.clip(0.0, float(duration))
+        inside = seconds[:, 1] > seconds[:, 0]
+        return seconds[inside], kept_scores[inside]
 
-    def _fuse_classes(self, video_id: str, sample, segments: np.ndarray,
-                      scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Detections from one window's proposals by video-level class fusion."""
-        from pal_eval.postprocess.fusion import fuse_proposals_with_classes
-
-        taxonomy, class_scores = self._class_scores(video_id, sample)
-        return fuse_proposals_with_classes(
-            segments, scores, class_scores, taxonomy,
-            top_k_classes=self.test_cfg.get('top_k_classes', 2))
-
-    def _class_scores(self, video_id: str, sample) -> tuple[list[str], np.ndarray]:
-        """The video's class scores: from the sample, a score file, or a trained classifier."""
-        cfg = self.test_cfg
-        if 'class_scores' in sample.metainfo:
-            return list(sample.metainfo['taxonomy']), np.asarray(sample.metainfo['class_scores'])
-        source = repr([cfg.get(name) for name in
-                       ('class_score_file', 'ann_file', 'video_classifier')])
+    def _class_scores(self, video_id: str, metainfo: dict) -> tuple[list[str], np.ndarray]:
+        """The video's class scores: from its metadata, a score file, or a classifier."""
+        if 'class_scores' in metainfo:
+            return list(metainfo['taxonomy']), np.asarray(metainfo['class_scores'])
+        source = repr(sorted(self.class_fusion.items()))
         if getattr(self, '_video_scores', (None,))[0] != source:
-            # Built on first use and kept: windows of one video share its scores.
-            self._video_scores = (source, *_build_video_scores(cfg), {})
+            # Built on first use and kept: the windows of one video share its scores.
+            self._video_scores = (source, *video_class_scores(self.class_fusion), {})
         _, taxonomy, lookup, cache = self._video_scores
         if video_id not in cache:
             cache[video_id] = lookup(video_id)
@@ -716,16 +729,25 @@ def _as_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def _build_video_scores(test_cfg: dict):
-    """Video-level class scores for detection, from ``test_cfg`` (built once per model).
+def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], np.ndarray]]:
+    """Video-level class scores for detection by class fusion (BMN's config schema).
 
-    ``class_score_file`` (+ ``ann_file`` for the taxonomy): published classifier scores,
-    the comparable protocol. Otherwise ``video_classifier=dict(feature_dir, ann_file,
-    subset='training')``: :class:`pal_eval.postprocess.fusion.VideoClassifier` fitted on
-    the training videos' features; scores of any video come from its own features.
+    * ``dict(score_file=..., taxonomy=[...])`` or ``dict(score_file=..., ann_file=...)``
+      (taxonomy from the annotations): published classifier scores (CUHK on ActivityNet,
+      UntrimmedNet on THUMOS14), the protocol that makes mAPs comparable across papers;
+    * ``dict(ann_file=..., feature_dir=..., subset='training')``:
+      :class:`pal_eval.postprocess.fusion.VideoClassifier` fitted on the training
+      videos' features; any video is then scored from its own features.
+
+    Args:
+        class_fusion: One of the dicts above (``top_k_classes`` is ignored here).
 
     Returns:
         ``(taxonomy, lookup)`` with ``lookup(video_id) -> scores [num_classes]``.
+
+    Raises:
+        PalEvalError: no score source, a video missing from the score file, or too few
+            classes to train the classifier (one line naming the file).
     """
     from tqdm import tqdm
 
@@ -734,22 +756,28 @@ def _build_video_scores(test_cfg: dict):
     from pal_eval.errors import PalEvalError
     from pal_eval.postprocess.fusion import VideoClassifier, dominant_labels, load_class_scores
 
-    if test_cfg.get('class_score_file'):
-        taxonomy = list(load_activitynet(test_cfg['ann_file']).taxonomy)
-        table = load_class_scores(test_cfg['class_score_file'], taxonomy)
+    score_file = class_fusion.get('score_file')
+    if score_file:
+        taxonomy = class_fusion.get('taxonomy')
+        if taxonomy is None:
+            if not class_fusion.get('ann_file'):
+                raise PalEvalError('class_fusion with a score_file needs taxonomy=[...] or '
+                                   'ann_file=... (for the class order)')
+            taxonomy = load_activitynet(class_fusion['ann_file']).taxonomy
+        taxonomy = list(taxonomy)
+        table = load_class_scores(score_file, taxonomy)
 
         def from_file(video_id: str) -> np.ndarray:
             if video_id not in table:
-                raise PalEvalError(f'{test_cfg["class_score_file"]}: no class scores for '
-                                   f'video {video_id!r}')
+                raise PalEvalError(f'{score_file}: no class scores for video {video_id!r}')
             return table[video_id]
         return taxonomy, from_file
-    spec = test_cfg.get('video_classifier')
-    if not spec:
-        raise PalEvalError("GTAD detection needs video-level class scores: set test_cfg "
-                           "'class_score_file' or 'video_classifier', or mode='proposal'")
-    annotations = load_activitynet(spec['ann_file'], subset=spec.get('subset', 'training'))
-    store = FeatureStore(spec['feature_dir'])
+    if not (class_fusion.get('ann_file') and class_fusion.get('feature_dir')):
+        raise PalEvalError('class_fusion needs score_file=... (published video-level '
+                           'scores) or ann_file=... and feature_dir=... (built-in classifier)')
+    ann_file = class_fusion['ann_file']
+    annotations = load_activitynet(ann_file, subset=class_fusion.get('subset', 'training'))
+    store = FeatureStore(class_fusion['feature_dir'])
     labels = dominant_labels(annotations.instances)
     videos = [v for v in labels if v in store]
     features = {v: store.load(v).features
@@ -758,7 +786,7 @@ def _build_video_scores(test_cfg: dict):
     try:
         classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
     except ValueError as exc:
-        raise PalEvalError(f'{spec["ann_file"]}: cannot train the video classifier on '
+        raise PalEvalError(f'{ann_file}: cannot train the video classifier on '
                            f'{len(features)} videos with features: {exc}') from None
 
     def from_classifier(video_id: str) -> np.ndarray:

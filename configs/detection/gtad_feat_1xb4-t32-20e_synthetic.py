@@ -24,9 +24,9 @@ model = dict(
     groups=4,
     inner_points=8,
     context_points=2,
-    test_cfg=dict(mode='detection', soft_nms_sigma=0.8, top_k=100, top_k_classes=2,
-                  video_classifier=dict(feature_dir=feature_dir, ann_file=ann_file,
-                                        subset='training')))
+    soft_nms=dict(sigma=0.8, top_k=100),
+    class_fusion=dict(ann_file=ann_file, feature_dir=feature_dir, subset='training',
+                      top_k_classes=2))
 
 dataset_type = 'ActivityNetFeatureDataset'
 train_dataloader = dict(

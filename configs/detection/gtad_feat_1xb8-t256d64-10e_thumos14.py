@@ -28,8 +28,8 @@ model = dict(
     sampling_ratio=0,
     boundary_width=3.0,
     loss_weights=(1.0, 10.0, 1.0),
-    test_cfg=dict(mode='detection', soft_nms_sigma=0.46, top_k=200, top_k_classes=2,
-                  class_score_file=class_score_file, ann_file=ann_file))
+    soft_nms=dict(sigma=0.46, top_k=200),
+    class_fusion=dict(score_file=class_score_file, ann_file=ann_file, top_k_classes=2))
 
 dataset_type = 'ThumosFeatureDataset'
 train_dataloader = dict(

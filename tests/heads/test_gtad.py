@@ -236,7 +236,7 @@ def test_wrong_feature_shape_is_a_clear_error():
 def test_predict_returns_the_metrics_contract():
     torch.manual_seed(0)
     model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY,
-                 test_cfg=dict(mode='detection', top_k=10, soft_nms_sigma=0.8))
+                 soft_nms=dict(sigma=0.8, top_k=10), class_fusion=dict(top_k_classes=2))
     centers = 5.0 + 0.5 * np.arange(12) + 0.25    # a window starting at 5 s, 0.5 s steps
     samples = [_sample('a', [[0.1, 0.4]], class_scores=[0.1, 0.7, 0.2],
                        taxonomy=['x', 'y', 'z'], grid_centers=centers)]
@@ -256,7 +256,7 @@ def test_predict_returns_the_metrics_contract():
 
 def test_predict_proposals_without_class_scores():
     model = GTAD(feat_dim=8, temporal_scale=12, max_duration=12, **TINY,
-                 test_cfg=dict(mode='proposal', top_k=100))
+                 soft_nms=dict(top_k=100))
     out = model(torch.randn(1, 8, 12), [_sample('b', [[0.1, 0.4]], duration=24.0)],
                 mode='predict')[0]
     scores = np.asarray(out.pred_scores)
@@ -297,7 +297,7 @@ def test_tiny_training_run_overfits():
     length, channels = 16, 8
     features, segments = _synthetic_windows(8, length, channels, seed=0)
     model = GTAD(feat_dim=channels, temporal_scale=length, max_duration=length, **TINY,
-                 test_cfg=dict(mode='proposal', top_k=10, soft_nms_sigma=0.8))
+                 soft_nms=dict(sigma=0.8, top_k=10))
     recall_before = _recall_at(model, features, segments, 1)
     samples = [_sample(f'v{i}', seg, duration=1.0) for i, seg in enumerate(segments)]
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -356,20 +356,21 @@ def test_detection_class_sources(tmp_path):
     ann_file, features = str(tmp_path / 'anet.json'), str(tmp_path / 'features')
     inputs = torch.randn(1, 8, 12)
     # Built-in classifier trained on the training videos: v09 is class 'b' (odd index).
-    model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY, test_cfg=dict(
-        top_k=3, video_classifier=dict(feature_dir=features, ann_file=ann_file)))
+    model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY,
+                 soft_nms=dict(top_k=3),
+                 class_fusion=dict(feature_dir=features, ann_file=ann_file))
     out = model(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')[0]
     assert out.pred_labels == ['b'] * 3 + ['a'] * 3
     # A score file: its scores are used as given, and a missing video is a clear error.
     write_json(tmp_path / 'scores.json', {'results': {'v09': {'a': 0.9, 'b': 0.1}}})
-    model.test_cfg = dict(top_k=3, class_score_file=str(tmp_path / 'scores.json'),
-                          ann_file=ann_file)
+    model.class_fusion = dict(score_file=str(tmp_path / 'scores.json'), taxonomy=['a', 'b'])
     out = model(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')[0]
     assert out.pred_labels[0] == 'a'
     with pytest.raises(PalEvalError, match="scores.json: no class scores for video 'v10'"):
         model(inputs, [_sample('v10', [[0.1, 0.4]])], mode='predict')
-    no_source = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY)
-    with pytest.raises(PalEvalError, match='class_score_file'):
+    no_source = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY,
+                     class_fusion=dict(top_k_classes=2))
+    with pytest.raises(PalEvalError, match='score_file'):
         no_source(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')
 
 
@@ -386,8 +387,7 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
         f"ann_file = '{tmp_path / 'anet.json'}'\n"
         "temporal_scale = 16\n"
         "model = dict(feat_dim=16, temporal_scale=16, max_duration=16,\n"
-        "             test_cfg=dict(video_classifier=dict(feature_dir=feature_dir,\n"
-        "                                                 ann_file=ann_file)))\n"
+        "             class_fusion=dict(feature_dir=feature_dir, ann_file=ann_file))\n"
         "_data = dict(ann_file=ann_file, feature_dir=feature_dir, temporal_scale=16)\n"
         "train_dataloader = dict(dataset=_data)\n"
         "val_dataloader = dict(dataset=_data)\n"
