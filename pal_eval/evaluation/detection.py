@@ -12,7 +12,8 @@ Semantics reproduced exactly (float64 throughout):
   taken, which is what the official ``argsort()[::-1]`` does;
 * predictions on videos without ground truth of their class (including videos outside
   the subset) are false positives;
-* AP is VOC-2011 all-point interpolated AP (:func:`interpolated_average_precision`).
+* AP is VOC-2011 all-point interpolated AP (``interpolated_prec_rec``), computed from
+  the true positives only (:func:`interpolated_average_precision`).
 
 Labels that are not ground-truth classes of the subset make the official code crash
 (``KeyError``); here they are dropped and counted (``strict=True`` raises instead).
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pal_eval.errors import PalEvalError
+from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
 from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['ANET_TIOU_THRESHOLDS', 'THUMOS14_TIOU_THRESHOLDS', 'DetectionResult',
@@ -72,39 +74,6 @@ class DetectionResult:
         """The JSON form written by ``pal-eval evaluate detection --out``."""
         return {'tiou_thresholds': self.tiou_thresholds, 'mAP': self.mAP,
                 'average_mAP': self.average_mAP, 'ap_per_class': self.ap_per_class}
-
-
-def interpolated_average_precision(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
-    """VOC-2011 all-point interpolated AP (ActivityNet ``interpolated_prec_rec``).
-
-    Precision is made monotone from the right, then summed over the recall steps. The
-    arithmetic is the official one (same arrays, same ``np.sum``), so results agree bit
-    for bit; only the right-to-left max loop is replaced by ``maximum.accumulate``.
-
-    Args:
-        precision: ``[..., N]`` precision after each ranked prediction.
-        recall: ``[..., N]`` recall after each ranked prediction.
-
-    Returns:
-        ``[...]`` AP values.
-
-    Examples:
-        >>> float(interpolated_average_precision(np.array([1.0, 0.5]), np.array([0.5, 0.5])))
-        0.5
-    """
-    precision = np.asarray(precision, dtype=np.float64)
-    recall = np.asarray(recall, dtype=np.float64)
-    lead = precision.shape[:-1]
-    flat_p = precision.reshape(-1, precision.shape[-1])
-    flat_r = recall.reshape(-1, recall.shape[-1])
-    out = np.empty(flat_p.shape[0], dtype=np.float64)
-    for row in range(flat_p.shape[0]):
-        mprec = np.hstack([[0.0], flat_p[row], [0.0]])
-        mrec = np.hstack([[0.0], flat_r[row], [1.0]])
-        mprec = np.maximum.accumulate(mprec[::-1])[::-1]
-        idx = np.where(mrec[1:] != mrec[:-1])[0] + 1
-        out[row] = np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx])
-    return out.reshape(lead)
 
 
 def greedy_match(group_of_pair: np.ndarray, pred_of_pair: np.ndarray, gt_of_pair: np.ndarray,
@@ -152,30 +121,6 @@ def greedy_match(group_of_pair: np.ndarray, pred_of_pair: np.ndarray, gt_of_pair
     return is_tp
 
 
-def _pairs_within_groups(pred_group: np.ndarray, gt_start: np.ndarray,
-                         gt_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (prediction, ground truth) index pairs sharing a group.
-
-    ``pred_group[i]`` is the group of prediction ``i`` (-1: none); ground truths of group
-    ``g`` are ``gt_start[g] : gt_start[g] + gt_count[g]`` in the group-sorted order.
-    """
-    preds = np.flatnonzero(pred_group >= 0)
-    counts = gt_count[pred_group[preds]]
-    pair_pred = np.repeat(preds, counts)
-    # offset of each pair inside its prediction's run of ground truths
-    run_start = np.repeat(np.cumsum(counts) - counts, counts)
-    offset = np.arange(pair_pred.size) - run_start
-    pair_gt = np.repeat(gt_start[pred_group[preds]], counts) + offset
-    return pair_pred, pair_gt
-
-
-def _check_thresholds(tiou_thresholds: Sequence[float]) -> np.ndarray:
-    thresholds = np.asarray(list(tiou_thresholds), dtype=np.float64).reshape(-1)
-    if thresholds.size == 0 or not np.all((thresholds > 0) & (thresholds <= 1)):
-        raise PalEvalError(f'tIoU thresholds must be in (0, 1], got {thresholds.tolist()}')
-    return thresholds
-
-
 def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
                        tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
                        strict: bool = False) -> DetectionResult:
@@ -206,7 +151,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
         >>> evaluate_detection(gt, pred, [0.5]).mAP   # FP then TP: precision 1/2 at recall 1
         [0.5]
     """
-    thresholds = _check_thresholds(tiou_thresholds)
+    thresholds = check_thresholds(tiou_thresholds)
     if len(ground_truth) == 0:
         raise PalEvalError('no ground-truth instances to evaluate (empty subset?)')
     num_thresholds = thresholds.size
@@ -216,7 +161,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     classes, gt_class = _first_appearance_codes(gt_labels)
     class_index = pd.Index(classes)
 
-    pred_class = _codes_in(predictions['label'].to_numpy(), class_index)
+    pred_class = codes_in(predictions['label'].to_numpy(), class_index)
     known = pred_class >= 0
     ignored: dict[str, int] = {}
     if not known.all():
@@ -247,14 +192,14 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     gt_key_sorted = gt_key[gt_order]
     group_keys, gt_start, gt_count = np.unique(gt_key_sorted, return_index=True,
                                                return_counts=True)
-    pred_video = _codes_in(predictions['video_id'].to_numpy(), videos)[known][order]
+    pred_video = codes_in(predictions['video_id'].to_numpy(), videos)[known][order]
     pred_key = pred_class.astype(np.int64) * len(videos) + pred_video
     slot = np.searchsorted(group_keys, pred_key)
     slot_ok = (pred_video >= 0) & (slot < group_keys.size)
     slot_ok[slot_ok] = group_keys[slot[slot_ok]] == pred_key[slot_ok]
     pred_group = np.where(slot_ok, slot, -1)
 
-    pair_pred, pair_gt_sorted = _pairs_within_groups(pred_group, gt_start, gt_count)
+    pair_pred, pair_gt_sorted = pairs_within_groups(pred_group, gt_start, gt_count)
     pair_gt = gt_order[pair_gt_sorted]  # back to file order index (tie rule: higher wins)
     pair_tiou = paired_tiou(pred_segments[pair_pred], gt_segments[pair_gt])
     # A pair below the lowest threshold can never match: drop it before sorting.
@@ -278,7 +223,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
 
     class_bounds = np.searchsorted(pred_class, np.arange(len(classes) + 1))
     npos = np.bincount(gt_class, minlength=len(classes)).astype(np.float64)
-    ap = _average_precision_from_matches(tp, pred_class, class_bounds, npos)
+    ap = interpolated_average_precision(tp, pred_class, class_bounds, npos)
 
     mean_ap = ap.mean(axis=1)
     return DetectionResult(
@@ -294,14 +239,8 @@ def _first_appearance_codes(values: np.ndarray) -> tuple[list, np.ndarray]:
     return list(uniques), codes.astype(np.int64)
 
 
-def _codes_in(values: np.ndarray, index: pd.Index) -> np.ndarray:
-    """Position of each value in ``index`` (-1 if absent), hashing each distinct value once."""
-    codes, uniques = pd.factorize(values, sort=False)
-    positions = index.get_indexer(uniques)
-    return np.where(codes >= 0, positions[codes], -1)
 
-
-def _average_precision_from_matches(tp: np.ndarray, pred_class: np.ndarray,
+def interpolated_average_precision(tp: np.ndarray, pred_class: np.ndarray,
                                     class_bounds: np.ndarray, npos: np.ndarray) -> np.ndarray:
     """Interpolated AP ``[T, C]`` of every class and threshold at once, from ranked flags.
 

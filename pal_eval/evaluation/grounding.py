@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pal_eval.errors import PalEvalError
-from pal_eval.evaluation.detection import _codes_in
+from pal_eval.evaluation.grouping import codes_in
 from pal_eval.evaluation.tiou import paired_tiou
 from pal_eval.postprocess.nms import batched_nms
 
@@ -102,7 +102,7 @@ def evaluate_grounding(queries: pd.DataFrame, predictions: pd.DataFrame,
     if query_index.has_duplicates:
         raise PalEvalError('duplicate query ids in the ground truth')
 
-    query = _codes_in(predictions['query_id'].astype(str).to_numpy(), query_index)
+    query = codes_in(predictions['query_id'].astype(str).to_numpy(), query_index)
     known = query >= 0
     unknown = []
     if not known.all():

@@ -30,10 +30,8 @@ import pandas as pd
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.detection import (
     ANET_TIOU_THRESHOLDS,
-    _check_thresholds,
-    _codes_in,
-    _pairs_within_groups,
 )
+from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
 from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['ProposalResult', 'evaluate_proposals', 'DEFAULT_AR_AT']
@@ -103,7 +101,7 @@ def evaluate_proposals(ground_truth: pd.DataFrame, proposals: pd.DataFrame,
         >>> result.ar_at   # the 2nd proposal finds it
         {1: 0.0, 2: 1.0}
     """
-    thresholds = _check_thresholds(tiou_thresholds)
+    thresholds = check_thresholds(tiou_thresholds)
     if len(ground_truth) == 0:
         raise PalEvalError('no ground-truth instances to evaluate (empty subset?)')
     if len(proposals) == 0:
@@ -117,7 +115,7 @@ def evaluate_proposals(ground_truth: pd.DataFrame, proposals: pd.DataFrame,
     ratio = max_avg_proposals * float(num_videos) / len(proposals)
 
     # Rank each ground-truth video's proposals by score (stable), keep the top int(n*ratio).
-    video = _codes_in(proposals['video_id'].to_numpy(), videos)
+    video = codes_in(proposals['video_id'].to_numpy(), videos)
     scores = proposals['score'].to_numpy(dtype=np.float64)
     by_score = np.argsort(-scores, kind='stable')
     by_score = by_score[video[by_score] >= 0]
@@ -141,7 +139,7 @@ def evaluate_proposals(ground_truth: pd.DataFrame, proposals: pd.DataFrame,
     gt_per_video = np.bincount(gt_video, minlength=num_videos)
     gt_start = np.cumsum(gt_per_video) - gt_per_video
     gt_segments = ground_truth[['t_start', 't_end']].to_numpy(dtype=np.float64)[gt_order]
-    pair_prop, pair_gt = _pairs_within_groups(kept_video, gt_start, gt_per_video)
+    pair_prop, pair_gt = pairs_within_groups(kept_video, gt_start, gt_per_video)
     pair_tiou = paired_tiou(gt_segments[pair_gt], kept_segments[pair_prop])
 
     # First-hit rank of every ground truth per threshold (no hit: larger than any k).

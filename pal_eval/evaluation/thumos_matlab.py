@@ -36,10 +36,8 @@ from pal_eval.evaluation.detection import (
     THUMOS14_TIOU_THRESHOLDS,
     DetectionResult,
     UnknownLabelError,
-    _check_thresholds,
-    _codes_in,
-    _pairs_within_groups,
 )
+from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
 from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['evaluate_thumos14_matlab']
@@ -70,7 +68,7 @@ def evaluate_thumos14_matlab(ground_truth: pd.DataFrame, predictions: pd.DataFra
         >>> evaluate_thumos14_matlab(gt, pred, tiou_thresholds=[0.5]).mAP  # FP, TP
         [0.5]
     """
-    thresholds = _check_thresholds(tiou_thresholds)
+    thresholds = check_thresholds(tiou_thresholds)
     if len(ground_truth) == 0:
         raise PalEvalError('no ground-truth instances to evaluate (empty subset?)')
     if ambiguous is None:
@@ -79,7 +77,7 @@ def evaluate_thumos14_matlab(ground_truth: pd.DataFrame, predictions: pd.DataFra
 
     gt_class, classes = pd.factorize(ground_truth['label'].to_numpy(), sort=False)
     classes = list(classes)
-    pred_class = _codes_in(predictions['label'].to_numpy(), pd.Index(classes))
+    pred_class = codes_in(predictions['label'].to_numpy(), pd.Index(classes))
     known = pred_class >= 0
     ignored: dict[str, int] = {}
     if not known.all():
@@ -99,7 +97,7 @@ def evaluate_thumos14_matlab(ground_truth: pd.DataFrame, predictions: pd.DataFra
     name_rank = np.empty(len(all_videos), dtype=np.int64)
     name_rank[np.argsort(all_videos.to_numpy().astype(str), kind='stable')] = np.arange(
         len(all_videos))
-    pred_video = _codes_in(predictions['video_id'].to_numpy(), all_videos)[known]
+    pred_video = codes_in(predictions['video_id'].to_numpy(), all_videos)[known]
     gt_video = all_videos.get_indexer(ground_truth['video_id'].to_numpy())
     num_videos = len(all_videos)
 
@@ -155,7 +153,7 @@ def _overlaps_ambiguous(pred_segments: np.ndarray, pred_video: np.ndarray,
     amb_segments = ambiguous[['t_start', 't_end']].to_numpy(dtype=np.float64)[amb_order]
     per_video = np.bincount(amb_video, minlength=len(all_videos))
     start = np.cumsum(per_video) - per_video
-    pair_pred, pair_amb = _pairs_within_groups(pred_video, start, per_video)
+    pair_pred, pair_amb = pairs_within_groups(pred_video, start, per_video)
     a, b = pred_segments[pair_pred], amb_segments[pair_amb]
     positive = (np.minimum(a[:, 1], b[:, 1]) - np.maximum(a[:, 0], b[:, 0])) > 0
     flags[pair_pred[positive]] = True
@@ -181,7 +179,7 @@ def _match_ground_truth_driven(ground_truth: pd.DataFrame, gt_class: np.ndarray,
     has_group = slot < keys.size
     has_group[has_group] = keys[slot[has_group]] == pred_key[has_group]
     pred_group = np.where(has_group, slot, -1)
-    pair_pred, pair_gt_sorted = _pairs_within_groups(pred_group, gt_start, gt_count)
+    pair_pred, pair_gt_sorted = pairs_within_groups(pred_group, gt_start, gt_count)
     if pair_pred.size == 0:
         return used
     gt_segments = ground_truth[['t_start', 't_end']].to_numpy(dtype=np.float64)[gt_order]

@@ -82,15 +82,22 @@ def test_no_predictions_gives_zero():
     assert evaluate_detection(gt, pred, [0.5]).mAP == [0.0]
 
 
-def test_interpolated_ap_matches_loop():
+def test_interpolated_ap_matches_voc_loop():
+    # 3 thresholds x 4 classes of random ranked TP/FP flags vs the official VOC loop
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        n = int(rng.integers(1, 30))
-        tp = rng.random(n) < 0.5
-        tps, fps = np.cumsum(tp).astype(float), np.cumsum(~tp).astype(float)
-        npos = max(1, int(tp.sum()) + int(rng.integers(0, 3)))
-        prec, rec = tps / (tps + fps), tps / npos
-        assert interpolated_average_precision(prec, rec) == reference.voc_ap(prec, rec)
+    counts = rng.integers(0, 30, size=4)
+    pred_class = np.repeat(np.arange(4), counts)
+    bounds = np.searchsorted(pred_class, np.arange(5))
+    tp = rng.random((3, pred_class.size)) < 0.4
+    npos = np.array([float(max(1, tp[:, pred_class == c].sum(axis=1).max()
+                               + rng.integers(0, 3))) for c in range(4)])
+    got = interpolated_average_precision(tp, pred_class, bounds, npos)
+    for t in range(3):
+        for c in range(4):
+            flags = tp[t, bounds[c]:bounds[c + 1]]
+            tps, fps = np.cumsum(flags).astype(float), np.cumsum(~flags).astype(float)
+            want = reference.voc_ap(tps / (tps + fps), tps / npos[c]) if flags.size else 0.0
+            assert reference.isclose(got[t, c], want), (t, c)
 
 
 def random_case(rng, num_videos, num_classes, gt_per_video, preds_per_video, grid):
