@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except PalEvalError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
-    markdown = frame.to_markdown(index=False, floatfmt='.2f')
+    markdown = frame.to_markdown(index=False, floatfmt=('.0f', '.4f', '.1f', '.2f', '.2f'))
     note = ('\nOurs: PAL on the synthetic benchmark (CPU config, same epochs and batch for '
             'every J), G-TAD head, ActivityNet-style mAP@AVG. Paper: Kinetics-400 '
             'pretraining, ActivityNet v1.3 (supplementary Table 1). Absolute mAPs are not '
