@@ -98,15 +98,20 @@ def _plan_or_run(args: argparse.Namespace) -> int:
     if args.action == 'plan':
         print(format_plan(plan), end='')
         return 0
+    from pal_eval.io import write_json
+    from pal_eval.leaderboard.compare import REFERENCES_FILE
     from pal_eval.leaderboard.runner import run_plan
 
     run_plan(plan, args.work_dir)
-    pairs = [f'{ref}={path}' for row, path in plan.results.items()
-             for ref in plan.references.get(row, [])]
-    if not pairs:
+    results_dir = f'{args.work_dir}/results'
+    # Keeps `leaderboard compare --results-dir <work-dir>/results` able to pair our rows
+    # with the published ones later, without the spec.
+    write_json(f'{results_dir}/{REFERENCES_FILE}',
+               {row: refs for row, refs in plan.references.items() if refs})
+    if not any(plan.references.values()):
         print('done; no reference rows to compare with')
         return 0
-    args.results_dir, args.result = None, pairs
+    args.results_dir, args.result = results_dir, []
     return _compare(args)
 
 
@@ -137,7 +142,8 @@ def _compare(args: argparse.Namespace) -> int:
     outside = frame[frame['status'] != 'within']
     if args.fail_outside_tolerance and len(outside):
         for _, line in outside.iterrows():
-            print(f'outside tolerance: {line["id"]} {line["metric"]} ({line["status"]})',
-                  file=sys.stderr)
+            ours = f'{line["ours_row"]} vs ' if line['ours_row'] else ''
+            print(f'outside tolerance: {ours}{line["id"]} {line["metric"]} '
+                  f'({line["status"]})', file=sys.stderr)
         return 1
     return 0

@@ -9,28 +9,35 @@ from pathlib import Path
 import pandas as pd
 
 from pal_eval.errors import InputError
+from pal_eval.io import read_json
 from pal_eval.leaderboard.metrics_io import load_metrics
 from pal_eval.leaderboard.reference import UNSCALED_METRICS, ReferenceTable
 
 #: file names looked for under ``<results dir>/<row id>/`` (what ``leaderboard run`` writes)
 RESULT_FILES = ('metrics.json', 'results.json')
+#: written by ``leaderboard run`` next to the results: our row id -> reference row ids
+REFERENCES_FILE = 'references.json'
 
 
-def compare_with_reference(table: ReferenceTable, results: Mapping[str, Mapping[str, float]],
+def compare_with_reference(table: ReferenceTable,
+                           results: Mapping[str | tuple[str, str], Mapping[str, float]],
                            *, tolerance: float | None = None) -> pd.DataFrame:
     """Put our metrics next to the published ones, one line per (row, metric).
 
     Args:
         table: The published rows.
-        results: Reference row id -> our flat metrics (fractions in [0, 1], as written by
-            ``pal-eval evaluate``; ``GMACs_per_video`` and other
+        results: Reference row id, or ``(our row id, reference row id)`` when several of
+            our rows (PAL, MoCoV2, random init) face the same published row -> our flat
+            metrics (fractions in [0, 1], as written by ``pal-eval evaluate``;
+            ``GMACs_per_video`` and other
             :data:`~pal_eval.leaderboard.reference.UNSCALED_METRICS` as they are).
         tolerance: Overrides every row's tolerance (in the table's unit).
 
     Returns:
-        Columns ``id, dataset, method, features, metric, published, ours, delta,
-        tolerance, status, verified``; ``status`` is ``within`` (|delta| <= tolerance),
-        ``above``, ``below`` or ``missing`` (the metric is not in our results).
+        Columns ``ours_row, id, dataset, method, features, metric, published, ours, delta,
+        tolerance, status, verified`` (``ours_row`` empty for plain reference keys);
+        ``status`` is ``within`` (|delta| <= tolerance), ``above``, ``below`` or
+        ``missing`` (the metric is not in our results).
 
     Raises:
         KeyError: a results id that is not a row of ``table``.
@@ -46,7 +53,8 @@ def compare_with_reference(table: ReferenceTable, results: Mapping[str, Mapping[
     """
     scale = 100.0 if table.unit == 'percent' else 1.0
     records = []
-    for row_id, ours in results.items():
+    for key, ours in results.items():
+        ours_row, row_id = key if isinstance(key, tuple) else ('', key)
         row = table.row(row_id)
         limit = row.tolerance if tolerance is None else float(tolerance)
         for name, published in row.metrics.items():
@@ -56,14 +64,15 @@ def compare_with_reference(table: ReferenceTable, results: Mapping[str, Mapping[
             else:
                 mine = value if name in UNSCALED_METRICS else value * scale
                 delta = mine - published
-                status = ('within' if abs(delta) <= limit + 1e-12
+                status = ('within' if abs(delta) <= limit + 1e-9  # float noise of x100
                           else 'above' if delta > 0 else 'below')
-            records.append({'id': row.id, 'dataset': row.dataset, 'method': row.method,
-                            'features': row.features, 'metric': name, 'published': published,
+            records.append({'ours_row': ours_row, 'id': row.id, 'dataset': row.dataset,
+                            'method': row.method, 'features': row.features, 'metric': name,
+                            'published': published,
                             'ours': mine, 'delta': delta, 'tolerance': limit, 'status': status,
                             'verified': row.verified})
-    columns = ['id', 'dataset', 'method', 'features', 'metric', 'published', 'ours', 'delta',
-               'tolerance', 'status', 'verified']
+    columns = ['ours_row', 'id', 'dataset', 'method', 'features', 'metric', 'published',
+               'ours', 'delta', 'tolerance', 'status', 'verified']
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -78,6 +87,8 @@ def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
         A markdown table (pandas + tabulate) followed by a one-line legend.
     """
     shown = frame.copy()
+    if not shown['ours_row'].astype(bool).any():
+        shown = shown.drop(columns='ours_row')
     shown['verified'] = shown['verified'].map({True: 'yes', False: 'no'})
     shown = shown.astype(object).where(shown.notna(), None)  # tabulate prints None as '-'
     table = shown.to_markdown(index=False, floatfmt='.2f', missingval='-')
@@ -88,28 +99,41 @@ def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
 
 
 def collect_results(table: ReferenceTable, *, results_dir: str | os.PathLike | None = None,
-                    pairs: list[str] = ()) -> dict[str, dict[str, float]]:
+                    pairs: list[str] = ()) -> dict:
     """Find our metric files for reference rows.
 
     Args:
         table: The published rows (ids are validated against it).
-        results_dir: A folder holding ``<row id>/metrics.json`` (the layout
-            ``pal-eval leaderboard run`` writes) or ``<row id>.json``; rows without a file
-            are skipped.
+        results_dir: A folder holding ``<reference id>/metrics.json`` or
+            ``<reference id>.json``, or the layout ``pal-eval leaderboard run`` writes:
+            ``<our row id>/metrics.json`` plus ``references.json`` (our row id -> reference
+            ids). Rows without a file are skipped.
         pairs: Explicit ``ROW_ID=FILE`` strings; several files for one row are merged.
 
     Returns:
-        Row id -> flat metrics.
+        Reference id, or ``(our row id, reference id)``, -> flat metrics.
 
     Raises:
         InputError: a pair without ``=``, an unknown row id, an unreadable metric file.
     """
     known = {row.id for row in table.rows}
-    found: dict[str, dict[str, float]] = {}
+    found: dict = {}
     if results_dir is not None:
         root = Path(results_dir)
         if not root.is_dir():
             raise InputError(root, 'results folder not found')
+        mapping = read_json(root / REFERENCES_FILE) if (root / REFERENCES_FILE).is_file() \
+            else {}
+        for ours_row, references in mapping.items():
+            metrics_file = root / ours_row / RESULT_FILES[0]
+            if not metrics_file.is_file():
+                continue
+            metrics = load_metrics(metrics_file)
+            for reference in references:
+                if reference not in known:
+                    raise InputError(root / REFERENCES_FILE, f'unknown reference row '
+                                     f'{reference!r}', record=ours_row, record_kind='row')
+                found[(ours_row, reference)] = metrics
         for row_id in sorted(known):
             for candidate in [root / row_id / name for name in RESULT_FILES] + \
                     [root / f'{row_id}.json']:

@@ -276,9 +276,18 @@ def test_run_cli_compares_with_reference(tmp_path, monkeypatch, capsys):
     code = main(['leaderboard', 'run', '--spec', str(spec), '--work-dir', str(tmp_path / 'w')])
     out = capsys.readouterr().out
     assert code == 0 and len(calls) == 2
-    assert '| bmn_tsp_anet_proposal_opentad' in out
+    assert '| tsp_bmn    | bmn_tsp_anet_proposal_opentad' in out
     line = next(x for x in out.splitlines() if '| AR@100' in x)
     assert '76.24' in line and '70.00' in line and '-6.24' in line and 'below' in line
+    # compare later from the results folder alone, without the spec
+    mapping = json.loads((tmp_path / 'w' / 'results' / 'references.json').read_text())
+    assert mapping == {'tsp_bmn': ['bmn_tsp_anet_proposal_opentad']}
+    assert main(['leaderboard', 'compare', '--results-dir', str(tmp_path / 'w' / 'results'),
+                 '--fail-outside-tolerance']) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count('| tsp_bmn') == 5  # AR@1, 5, 10, 100, AUC
+    assert 'outside tolerance: tsp_bmn vs bmn_tsp_anet_proposal_opentad AR@100 (below)' in \
+        captured.err
 
 
 def test_sliding_features_may_differ_in_length(tmp_path):

@@ -137,3 +137,22 @@ def test_collect_results_from_dir_and_pairs(tmp_path):
     with pytest.raises(InputError, match='ROW_ID=METRICS_JSON'):
         collect_results(table, pairs=['just-a-file.json'])
     assert load_metrics(extra) == {'mAP@0.5': 0.5}
+
+
+def test_several_of_our_rows_against_one_published_row(tmp_path):
+    table = load_reference(_write_yaml(tmp_path, {'rows': [_row()]}))
+    results = tmp_path / 'res'
+    for ours, value in (('pal_x', 0.31), ('random_x', 0.2)):
+        (results / ours).mkdir(parents=True)
+        (results / ours / 'metrics.json').write_text(json.dumps({'average_mAP': value}))
+    (results / 'references.json').write_text(json.dumps({'pal_x': ['r1'], 'random_x': ['r1'],
+                                                         'absent': ['r1']}))
+    found = collect_results(table, results_dir=results)
+    assert found == {('pal_x', 'r1'): {'average_mAP': 0.31},
+                     ('random_x', 'r1'): {'average_mAP': 0.2}}
+    frame = compare_with_reference(table, found).set_index(['ours_row', 'metric'])
+    assert frame.loc[('pal_x', 'average_mAP'), 'status'] == 'within'     # +1.0 pp
+    assert frame.loc[('random_x', 'average_mAP'), 'delta'] == pytest.approx(-10.0)
+    (results / 'references.json').write_text(json.dumps({'pal_x': ['nope']}))
+    with pytest.raises(InputError, match="row 'pal_x': unknown reference row 'nope'"):
+        collect_results(table, results_dir=results)
