@@ -321,3 +321,13 @@ def test_detection_rows_read_class_scores():
     assert 'model.class_fusion.score_file' in gtad.cfg_options
     bmn = plan.stage('head/pal_bmn_anet')
     assert not any('cuhk' in path for path in bmn.inputs)
+
+
+def test_annotated_ids_of_real_files(shared_annotations):
+    # Counts from ../shared/annotations/SOURCES.md (410 THUMOS14 videos: 200 train, 210 test;
+    # ActivityNet Captions val_1: 4917 videos).
+    thumos = shared_annotations / 'frostinassiky_gtad' / 'thumos_gt.json'
+    assert len(annotated_video_ids(thumos, 'test')) == 210
+    assert len(annotated_video_ids(thumos)) == 410
+    captions = shared_annotations / 'microsoft_2D-TAN' / 'ActivityNet_val.json'
+    assert len(annotated_video_ids(captions)) == 4917
