@@ -61,11 +61,10 @@ class Vocabulary:
     """
 
     def __init__(self, words: Iterable[str]):
-        self.words: list[str] = [PAD_TOKEN, OOV_TOKEN]
+        self.index: dict[str, int] = {PAD_TOKEN: 0, OOV_TOKEN: 1}
         for word in words:
-            if word not in (PAD_TOKEN, OOV_TOKEN) and word not in self.words:
-                self.words.append(word)
-        self.index = {word: i for i, word in enumerate(self.words)}
+            self.index.setdefault(word, len(self.index))
+        self.words: list[str] = list(self.index)
 
     @classmethod
     def from_sentences(cls, sentences: Iterable[str], min_count: int = 1) -> Vocabulary:
@@ -320,16 +319,12 @@ def _build_vocabulary(vocabulary: Vocabulary | Sequence[str] | dict,
     return Vocabulary(vocabulary)
 
 
-def _register(cls):
-    from mmaction.registry import MODELS
-
-    return MODELS.register_module()(cls)
-
-
-from mmengine.model import BaseModel  # noqa: E402  (adapter below the functional core)
+# ------------------------------------------------------------ MMEngine/MMAction2 adapter
+from mmaction.registry import MODELS  # noqa: E402
+from mmengine.model import BaseModel  # noqa: E402
 
 
-@_register
+@MODELS.register_module()
 class TAN2D(BaseModel):
     """2D-TAN grounding head (pooling variant) as an MMEngine model.
 
