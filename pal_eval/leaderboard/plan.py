@@ -166,6 +166,11 @@ FULL_SCALE_SPEC: dict = {
             'subset': 'test',
             'extract_config':
                 project_config('extraction/extract_*_charades-sta.py')},
+        'activitynet_captions': {  # the ActivityNet videos, so their features are reused
+            'annotations': '{data_root}/activitynet_captions/val_2.json',
+            'train_annotations': '{data_root}/activitynet_captions/train.json',
+            'subset': 'test',
+            'features_from': 'activitynet'},
     },
     'encoders': {
         'pal': {'pretrain_config': project_config('pretrain/pal_*_k400.py'),
@@ -196,6 +201,11 @@ FULL_SCALE_SPEC: dict = {
              'head_config': project_config('grounding/tan2d_*_charades-sta.py'),
              'extra_cfg_options': TAN2D_OPTIONS,
              'reference': ['tan2d_pool_charades_sta']},
+            {'id': f'{encoder}_tan2d_anet_captions', 'encoder': encoder,
+             'dataset': 'activitynet_captions', 'task': 'grounding',
+             'head_config': project_config('grounding/tan2d_*_activitynet-captions.py'),
+             'extra_cfg_options': TAN2D_OPTIONS,
+             'reference': ['tan2d_pool_anet_captions']},
         )
     ],
 }

@@ -27,12 +27,14 @@ def test_full_scale_plan_order_and_sharing():
     plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/data')
     ids = [s.id for s in plan.stages]
     assert len(ids) == len(set(ids))
-    # 3 encoders x 4 rows; PAL and MoCoV2 pretrain + export once each; one extraction per
-    # (encoder, data set); one head and one evaluation per row.
+    # 3 encoders x 5 rows; PAL and MoCoV2 pretrain + export once each; one extraction per
+    # (encoder, video set: ActivityNet Captions reuses the ActivityNet features); one head
+    # and one evaluation per row.
     kinds = [s.kind for s in plan.stages]
     assert (kinds.count('pretrain'), kinds.count('export'), kinds.count('extract'),
-            kinds.count('head'), kinds.count('evaluate')) == (2, 2, 9, 12, 12)
-    assert len(plan.rows) == 12
+            kinds.count('head'), kinds.count('evaluate')) == (2, 2, 9, 15, 15)
+    assert len(plan.rows) == 15
+    assert plan.rows['pal_tan2d_anet_captions'][2] == 'extract/pal/activitynet'
     for row_id, stage_ids in plan.rows.items():
         positions = [ids.index(s) for s in stage_ids]
         assert positions == sorted(positions), row_id  # dependencies run first
