@@ -374,6 +374,35 @@ def test_detection_class_sources(tmp_path):
         no_source(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')
 
 
+def test_thumos_style_windows_train_and_predict_inside_the_video(tmp_path):
+    """Sliding windows (T = 16, stride 8) with D = 8 < T: the dataset's [T, T] labels are
+    cut to D rows, and predictions stay inside each video, padding excluded."""
+    from mmengine.dataset import pseudo_collate
+
+    from pal_eval.data.datasets.localization import ThumosFeatureDataset
+
+    _write_tiny_benchmark(tmp_path)
+    dataset = ThumosFeatureDataset(str(tmp_path / 'anet.json'), str(tmp_path / 'features'),
+                                   subset='validation', temporal_scale=16, window_stride=8,
+                                   test_mode=True)
+    batch = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    model = GTAD(feat_dim=16, temporal_scale=16, max_duration=8, **TINY,
+                 soft_nms=dict(sigma=0.46, top_k=20))
+    with_gt = [i for i, s in enumerate(batch['data_samples']) if len(s.gt_instances)]
+    losses = model([batch['inputs'][i] for i in with_gt],
+                   [batch['data_samples'][i] for i in with_gt], mode='loss')
+    assert all(torch.isfinite(v) for v in losses.values())
+    out = model(batch['inputs'], batch['data_samples'], mode='predict')
+    for sample in out:
+        segments = np.asarray(sample.pred_segments)
+        window = np.asarray(sample.metainfo['grid_centers'])
+        assert len(segments) > 0
+        assert segments.min() >= 0 and segments.max() <= sample.metainfo['duration'] + 1e-9
+        # Inside the window (half a feature step of margin at each end).
+        assert segments.min() >= window[0] - 0.25 - 1e-9
+        assert segments.max() <= window[-1] + 0.25 + 1e-9
+
+
 @pytest.mark.slow
 def test_cpu_config_trains_with_mim(tmp_path, repo_root):
     from tests.mim_utils import run_mim
