@@ -249,3 +249,26 @@ def test_stream_shorter_than_its_header_fails_instead_of_padding(tiny_videos, tm
                  batch_size=2)
     assert 'decoded only 30 of the 60 frames' in report.failed['alpha']
     assert not (tmp_path / 'out' / 'alpha.npy').exists()
+
+
+def test_in_memory_path_matches_the_folder_path(tiny_videos, tmp_path):
+    from pal_eval.extraction.extractor import extract_from_frames
+
+    settings = tiny_settings(num_snippets=7)
+    run(tiny_videos, tmp_path / 'out', settings, batch_size=3)
+    frames, fps = read_video(tiny_videos / 'beta.mp4', size=(16, 16))
+    features, centers = extract_from_frames(TinyEncoder().eval(), frames, fps, settings,
+                                            batch_size=3)
+    stored = FeatureStore(tmp_path / 'out').load('beta')
+    np.testing.assert_array_equal(features, stored.features)
+    np.testing.assert_allclose(centers, stored.centers)
+
+
+def test_reduced_precision_stays_close_to_float32():
+    from pal_eval.extraction.extractor import encode_clips
+
+    clips = torch.randn(3, 3, 4, 16, 16)
+    exact = encode_clips(TinyEncoder().eval(), clips)
+    half = encode_clips(TinyEncoder().eval(), clips, dtype='bfloat16')
+    assert half.dtype == np.float32 and half.shape == exact.shape == (3, 6)
+    np.testing.assert_allclose(half, exact, atol=0.05)
