@@ -13,10 +13,15 @@ alignment; here every piece is plain PyTorch and runs on CPU and GPU:
   over an adaptive sampling grid) done with index ops instead of a CUDA kernel;
 * :class:`SubGraphAlign` (SGAlign): each anchor ``(start s, duration d)`` becomes a
   fixed-size feature from its interior (32 points) and its semantic context (4 points);
-* :func:`gtad_targets`: start/end boundary targets and the IoU map of every anchor;
+* :class:`SubGraphProjection`: SGAlign and the first 1x1 convolution of the proposal
+  head, re-associated (project, then interpolate with the sparse :func:`align1d_matrix`):
+  the same function at ~1/26 of the cost on ActivityNet sizes;
+* :func:`gtad_targets`: start/end boundary targets and the IoU map of every anchor
+  (BMN's labels, from the feature datasets' implementation);
 * :class:`GTAD`: the MMEngine model. ``loss()`` is the paper's (the BMN loss of
   mmaction2, reused: temporal evaluation + 10 x regression + classification);
-  ``predict()`` returns detections in seconds in the metrics contract.
+  ``predict()`` returns proposals or detections in seconds in the metrics contract;
+* :func:`video_class_scores`: video-level class scores for the detection fusion.
 
 Conventions (the same as BMN's): a window has ``T`` snippets; the proposal map has
 shape ``[D, T]`` where entry ``[d, s]`` is the proposal starting at snippet boundary
@@ -121,12 +126,9 @@ class GCNeXt(nn.Module):
             nn.Conv2d(2 * in_channels, width, kernel_size=1), nn.ReLU(inplace=True),
             nn.Conv2d(width, width, kernel_size=1, groups=groups), nn.ReLU(inplace=True),
             nn.Conv2d(width, out_channels, kernel_size=1))
-        #: k-NN indices of the last forward pass (used by SGAlign's semantic context).
-        self.last_neighbours: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         neighbours = knn_indices(x.detach(), self.k)  # the graph itself is not differentiated
-        self.last_neighbours = neighbours
         neighbour_features = gather_neighbours(x, neighbours)               # [B, C, T, k]
         edges = torch.cat([neighbour_features,
                            x.unsqueeze(-1).expand_as(neighbour_features)], dim=1)
