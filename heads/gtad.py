@@ -408,7 +408,8 @@ class SubGraphProjection(nn.Module):
             # Per sampling point, every snippet projected by that point's weights.
             projected = torch.einsum('ocp,bct->ptbo', point_weight, features)
             projected = projected.reshape(points * length, batch * self.conv.out_channels)
-            anchors = anchors + torch.sparse.mm(self._sparse(name, points, x.dtype), projected)
+            matrix = self._sparse(name, points, projected.dtype)  # dtype follows autocast
+            anchors = anchors + torch.sparse.mm(matrix, projected)
         anchors = anchors.view(-1, batch, self.conv.out_channels).permute(1, 2, 0)
         bias = self.conv.bias.view(1, -1, 1)
         # Invalid anchors see zero features in the unfused path, i.e. the bias alone.
