@@ -6,6 +6,7 @@ Each building block is compared with an independent, deliberately naive computat
 from __future__ import annotations
 
 import math
+import re
 
 import mmengine  # noqa: F401  (imported first: pal-eval registers itself right after it)
 import numpy as np
@@ -423,10 +424,15 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
         "test_dataloader = val_dataloader\n"
         "val_evaluator = dict(ann_file=ann_file)\n"
         "test_evaluator = dict(ann_file=ann_file, dump_path=None)\n"
-        "train_cfg = dict(max_epochs=2, val_interval=2)\n")
+        "train_cfg = dict(max_epochs=20, val_interval=20)\n")
     work_dir = tmp_path / 'work'
     proc = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir], cwd=tmp_path,
-                   timeout=240)
+                   timeout=300)
     log = proc.stdout + proc.stderr
-    assert 'average_mAP' in log, log[-2000:]
-    assert list(work_dir.glob('best_average_mAP_epoch_*.pth'))
+    found = re.findall(r'mAP@0\.5: ([0-9.]+) .*average_mAP: ([0-9.]+)', log)
+    assert found, log[-2000:]
+    map_50, average_map = map(float, found[-1])
+    # Held-out videos, detection through the built-in video classifier. Random proposals
+    # of a random class score a few %; 20 epochs (40 steps) reach ~0.87 / ~0.44 here.
+    assert map_50 >= 0.5 and average_map >= 0.2, found[-1]
+    assert list(work_dir.glob('best_average_mAP_epoch_20.pth'))
