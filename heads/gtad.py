@@ -491,10 +491,12 @@ class GTAD(BaseModel):
         hidden_dim_2d: Channels of the 3x3 proposal convolutions (128).
         hidden_dim_3d: Channels of the first 1x1 proposal convolution (512).
         k: Semantic neighbours per snippet (3).
-        groups: Cardinality of the GCNeXt bottlenecks (32, 4 channels each).
+        groups: Cardinality of the GCNeXt bottlenecks (32).
+        width_per_group: Channels per group of the bottlenecks (4: width 128).
         input_groups: Groups of the input 1-D convolution (4, as in the reference code).
-        inner_points: SGAlign bins of the anchor interior (32).
-        context_points: SGAlign bins of the semantic context (4).
+        inner_points: SGAlign bins of the anchor interior (32 in the THUMOS14 reference
+            code, 16 in the ActivityNet one).
+        context_points: SGAlign bins of the semantic context (4 THUMOS14, 16 ActivityNet).
         sampling_ratio: Align1D interpolations per bin (0: adaptive).
         boundary_width: Start/end target regions, in snippets (3).
         fused_align: Compute SGAlign and the first 1x1 convolution re-associated
@@ -522,7 +524,8 @@ class GTAD(BaseModel):
 
     def __init__(self, feat_dim: int = 400, temporal_scale: int = 100, max_duration: int = 100,
                  hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
-                 k: int = 3, groups: int = 32, input_groups: int = 4, inner_points: int = 32,
+                 k: int = 3, groups: int = 32, width_per_group: int = 4,
+                 input_groups: int = 4, inner_points: int = 32,
                  context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
                  fused_align: bool = True, loss_cls: dict | None = None,
                  loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
@@ -530,9 +533,6 @@ class GTAD(BaseModel):
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if hidden_dim_1d % groups:
-            raise ValueError(f'hidden_dim_1d={hidden_dim_1d} is not a multiple of '
-                             f'groups={groups}')
         self.feat_dim = feat_dim
         self.temporal_scale = temporal_scale
         self.max_duration = max_duration
@@ -540,11 +540,10 @@ class GTAD(BaseModel):
         self.loss_weights = tuple(loss_weights)
         self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}
         self.class_fusion = dict(class_fusion) if class_fusion else None
-        width = hidden_dim_1d // groups
 
         def gcnext() -> GCNeXt:
             return GCNeXt(hidden_dim_1d, hidden_dim_1d, k=k, groups=groups,
-                          width_per_group=width)
+                          width_per_group=width_per_group)
 
         self.backbone1 = nn.Sequential(
             nn.Conv1d(feat_dim, hidden_dim_1d, kernel_size=3, padding=1,

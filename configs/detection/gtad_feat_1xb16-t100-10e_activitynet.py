@@ -1,7 +1,8 @@
 # G-TAD (Xu et al., CVPR 2020) on ActivityNet v1.3 with the paper's hyper-parameters:
 # T = 100 (each video resampled), anchors up to 100 positions, GCNeXt 256 channels (k = 3,
-# cardinality 32), SGAlign 32 + 4 points, Adam lr 4e-3 / weight decay 1e-4, batch 16,
-# 10 epochs with the lr divided by 10 after epoch 5; Gaussian Soft-NMS sigma 0.8, top 100,
+# cardinality 32 x 4), SGAlign 16 + 16 points (the ActivityNet reference code), Adam
+# lr 4e-3 / weight decay 1e-4, batch 16, 10 epochs with the lr divided by 10 after
+# epoch 5; Gaussian Soft-NMS sigma 0.8, top 100,
 # detection by fusing the top-2 video-level classes (CUHK scores, the comparable protocol).
 # Features: any [T, C] feature folder (`pal-eval extract`; the classic TSN one is 400-d).
 _base_ = ['../_base_/default_runtime.py']
@@ -23,8 +24,9 @@ model = dict(
     hidden_dim_3d=512,
     k=3,
     groups=32,
-    inner_points=32,
-    context_points=4,
+    width_per_group=4,
+    inner_points=16,
+    context_points=16,
     sampling_ratio=0,
     boundary_width=3.0,
     loss_weights=(1.0, 10.0, 1.0),

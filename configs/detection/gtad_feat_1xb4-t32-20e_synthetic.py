@@ -1,5 +1,5 @@
 # G-TAD, CPU-sized, on the synthetic benchmark (`pal-eval synth`), ActivityNet protocol:
-# each video resampled to T = 32, narrow GCNeXt (32 channels, cardinality 4), SGAlign with
+# each video resampled to T = 32, narrow GCNeXt (32 channels, cardinality 4 x 4), SGAlign with
 # 8 + 2 points. Detection fuses the top-2 classes of a logistic-regression video classifier
 # trained on the training videos' features (no published class scores exist here).
 # Layout: `pal-eval synth --out data/synthetic`, then

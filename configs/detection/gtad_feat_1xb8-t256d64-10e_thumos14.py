@@ -23,6 +23,7 @@ model = dict(
     hidden_dim_3d=512,
     k=3,
     groups=32,
+    width_per_group=4,
     inner_points=32,
     context_points=4,
     sampling_ratio=0,
