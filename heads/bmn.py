@@ -147,7 +147,9 @@ class _SparseSampling(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, forward_csr, backward_csr):
         ctx.backward_csr = backward_csr
-        return _csr_gather(x, *forward_csr)
+        # detach(): embedding_bag takes its slow, backward-ready path whenever its weight
+        # requires grad, even under no_grad; the gradient is ours (backward below).
+        return _csr_gather(x.detach(), *forward_csr)
 
     @staticmethod
     def backward(ctx, grad):
@@ -264,7 +266,7 @@ class BoundaryMatchingNetwork(BaseModel):
                              .reshape(C3 * N, C1, 1))
         chunk = self.sampling_chunk if C3 % self.sampling_chunk == 0 else C3
         groups = (per_point.reshape(B, C3 // chunk, chunk, N, T).permute(0, 1, 3, 4, 2)
-                  .reshape(B * C3 // chunk, N * T, chunk))
+                  .reshape(B * C3 // chunk, N * T, chunk).contiguous())  # rows must be dense
         sampled = _SparseSampling.apply(
             groups, (self.sampling_offsets, self.sampling_columns, self.sampling_values),
             (self.sampling_t_offsets, self.sampling_t_columns, self.sampling_t_values))
