@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import warnings
 from pathlib import Path
 
 from pal_eval.errors import InputError, PalEvalError
@@ -146,6 +147,16 @@ def _warn(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the table; write ``--out`` / ``--plot`` when asked."""
     _check_outputs(args)
+    # Loader warnings (e.g. segments clipped to the duration) as one 'warning:' line each.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        status = _evaluate(args)
+    for warning in caught:
+        _warn(str(warning.message))
+    return status
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     if args.task == 'grounding':
         metrics, table, plot = _run_grounding(args)
     else:
