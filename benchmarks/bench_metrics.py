@@ -106,33 +106,46 @@ def _grid(values: np.ndarray, step: float) -> np.ndarray:
 
 
 def make_anet_case(rng: np.random.Generator) -> tuple[dict, dict]:
-    """(ground truth database, detection results) at ActivityNet scale."""
-    num_videos, num_classes = 4900, 200
+    """(ground truth database, detection results) at ActivityNet scale (vectorised)."""
+    num_videos, num_classes, per_video = 4900, 200, 100
+    duration = _grid(rng.uniform(20, 240, num_videos), 0.5)
+    gt_per_video = rng.choice([1, 1, 2, 2, 3], num_videos)
+    gt_video = np.repeat(np.arange(num_videos), gt_per_video)
+    length = rng.uniform(0.05, 0.6, gt_video.size) * duration[gt_video]
+    start = rng.uniform(0, 1, gt_video.size) * (duration[gt_video] - length)
+    gt_start, gt_end = _grid(start, 0.5), _grid(start + length, 0.5)
+    video_label = np.arange(num_videos) % num_classes
+
+    # 60 predictions jittered around the video's instances, 40 uniform; 70 % right label
+    pred_video = np.repeat(np.arange(num_videos), per_video)
+    rank = np.tile(np.arange(per_video), num_videos)
+    first_gt = np.cumsum(gt_per_video) - gt_per_video
+    around = first_gt[pred_video] + rank % gt_per_video[pred_video]
+    width = gt_end[around] - gt_start[around]
+    jittered = np.stack([gt_start[around], gt_end[around]], 1) + rng.normal(
+        0, 1, (pred_video.size, 2)) * (0.15 * width)[:, None]
+    uniform = rng.uniform(0, 1, (pred_video.size, 2)) * duration[pred_video][:, None]
+    segments = np.sort(np.where((rank < 60)[:, None], jittered, uniform), axis=1)
+    seg_start = _grid(np.maximum(segments[:, 0], 0), 0.5)
+    seg_end = _grid(np.minimum(segments[:, 1], duration[pred_video]), 0.5)
+    seg_end = np.maximum(seg_start, seg_end)
+    labels = np.where(rng.random(pred_video.size) < 0.7, video_label[pred_video],
+                      rng.integers(0, num_classes, pred_video.size))
+    scores = np.round(rng.random(pred_video.size), 2)
+
+    names = [f'class{c:03d}' for c in range(num_classes)]
     database, results = {}, {}
+    seg_start, seg_end, scores = seg_start.tolist(), seg_end.tolist(), scores.tolist()
+    gt_start, gt_end = gt_start.tolist(), gt_end.tolist()
     for v in range(num_videos):
-        vid = f'vid{v:05d}'
-        duration = float(_grid(rng.uniform(20, 240), 0.5))
-        label = f'class{v % num_classes:03d}'
-        gts = []
-        for _ in range(int(rng.choice([1, 1, 2, 2, 3]))):
-            length = rng.uniform(0.05, 0.6) * duration
-            start = rng.uniform(0, duration - length)
-            gts.append([float(_grid(start, 0.5)), float(_grid(start + length, 0.5))])
-        database[vid] = {'subset': 'validation', 'duration': duration,
-                         'annotations': [{'segment': s, 'label': label} for s in gts]}
-        preds = []
-        for k in range(100):
-            if k < 60:
-                s, e = gts[k % len(gts)]
-                jitter = rng.normal(0, 0.15 * (e - s), 2)
-                s, e = sorted((s + jitter[0], e + jitter[1]))
-            else:
-                s, e = sorted(rng.uniform(0, duration, 2))
-            s, e = float(_grid(max(s, 0), 0.5)), float(_grid(min(e, duration), 0.5))
-            plabel = label if rng.random() < 0.7 else f'class{rng.integers(num_classes):03d}'
-            preds.append({'label': plabel, 'score': float(np.round(rng.random(), 2)),
-                          'segment': [s, max(s, e)]})
-        results[vid] = preds
+        vid, label = f'vid{v:05d}', names[video_label[v]]
+        gts = range(first_gt[v], first_gt[v] + gt_per_video[v])
+        database[vid] = {'subset': 'validation', 'duration': float(duration[v]),
+                         'annotations': [{'segment': [gt_start[j], gt_end[j]], 'label': label}
+                                         for j in gts]}
+        results[vid] = [{'label': names[labels[i]], 'score': scores[i],
+                         'segment': [seg_start[i], seg_end[i]]}
+                        for i in range(v * per_video, (v + 1) * per_video)]
     return database, results
 
 
