@@ -374,6 +374,7 @@ class TAN2D(BaseModel):
                  max_predictions: int = 10, dropout: float = 0.0,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.feat_dim = feat_dim
         self.num_clips = num_clips
         self.min_iou, self.max_iou = min_iou, max_iou
         self.nms_thresh = nms_thresh
@@ -408,6 +409,10 @@ class TAN2D(BaseModel):
 
     def score_logits(self, clips: torch.Tensor, sentences: Sequence[str]) -> torch.Tensor:
         """Logits ``[B, N, N]`` of every candidate moment (invalid cells are 0)."""
+        if clips.shape[1] != self.feat_dim:
+            raise ValueError(f'features have {clips.shape[1]} channels, model.feat_dim is '
+                             f'{self.feat_dim}: set model.feat_dim to the feature_dim of the '
+                             'feature folder\'s meta.json')
         if clips.shape[-1] != self.num_clips:
             raise ValueError(f'inputs have {clips.shape[-1]} clips, the model expects '
                              f'{self.num_clips} (num_clips of the dataset and the model differ)')

@@ -142,6 +142,14 @@ def test_unknown_words_map_to_oov_and_do_not_crash():
         assert len(data_sample.pred_segments) == len(data_sample.pred_scores) >= 1
 
 
+def test_wrong_feature_size_says_which_setting_to_fix():
+    model = tiny_model(['red'])
+    with pytest.raises(ValueError, match='model.feat_dim is 16'):
+        model.predict(torch.randn(1, 12, 8), [sample('red')])
+    with pytest.raises(ValueError, match='expects 8'):
+        model.predict(torch.randn(1, 16, 6), [sample('red')])
+
+
 def test_vocabulary_travels_with_the_checkpoint():
     model = tiny_model(['red', 'circle'])
     state = model.state_dict()
