@@ -10,9 +10,10 @@ feature_dir = 'features/pal'       # written by `pal-eval extract ... --out <dat
 feat_dim = 512                     # feature_dim in <feature_dir>/meta.json
 train_ann = 'annotations/charades_sta_train.txt'
 test_ann = 'annotations/charades_sta_test.txt'
-train_durations = 'annotations/Charades_v1_train.csv'   # optional: else taken from the features
-test_durations = 'annotations/Charades_v1_test.csv'
 num_clips = 16
+# Video durations come from the feature folder (each video's sidecar records it); to check
+# the annotations against Charades_v1_{train,test}.csv instead, add
+# durations_file='annotations/Charades_v1_train.csv' (resp. _test) to the datasets.
 
 model = dict(
     type='TAN2D',
@@ -22,7 +23,7 @@ model = dict(
     hidden_dim=512,
     map_layers=8,
     map_kernel=5,
-    vocabulary=dict(ann_file=data_root + train_ann, durations_file=data_root + train_durations),
+    vocabulary=dict(ann_file=data_root + train_ann),
     word_dim=300,
     word_vectors=None,             # e.g. 'data/glove.840B.300d.txt' (given by path, never downloaded)
     lstm_layers=3,
@@ -42,16 +43,14 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=train_ann,
-                 feature_dir=feature_dir, durations_file=train_durations,
-                 pipeline=train_pipeline))
+                 feature_dir=feature_dir, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=test_ann,
-                 feature_dir=feature_dir, durations_file=test_durations,
-                 pipeline=test_pipeline, test_mode=True))
+                 feature_dir=feature_dir, pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + test_ann,
