@@ -29,6 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
 from pal_eval.errors import InputError
 
@@ -107,8 +108,13 @@ def load_word_vectors(path: str | os.PathLike, vocabulary: Vocabulary,
     weights = torch.randn(len(vocabulary), dim, generator=generator) * 0.1
     weights[vocabulary.index[PAD_TOKEN]] = 0
     found = 0
-    with open(path, encoding='utf-8', errors='replace') as handle:
+    # GloVe 840B is 5.6 GB: show progress in bytes read.
+    progress = tqdm(total=os.path.getsize(path), unit='B', unit_scale=True,
+                    desc=f'word vectors {os.path.basename(path)}', leave=False,
+                    mininterval=2.0)
+    with open(path, encoding='utf-8', errors='replace') as handle, progress:
         for line_number, line in enumerate(handle, 1):
+            progress.update(len(line))
             word, _, rest = line.rstrip().partition(' ')
             row = vocabulary.index.get(word)
             if row is None or row < 2:

@@ -211,13 +211,16 @@ class LoadGroundingClips(BaseTransform):
         self.num_clips = num_clips
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
+        self._stores: dict = {}  # one FeatureStore per folder: its meta.json is read once
 
     def transform(self, results: dict) -> dict:
         key = (results['feature_dir'], results['video_id'])
         if key not in self._cache:
             from pal_eval.data.features import FeatureStore
 
-            video = FeatureStore(key[0]).load(key[1])
+            if key[0] not in self._stores:
+                self._stores[key[0]] = FeatureStore(key[0])
+            video = self._stores[key[0]].load(key[1])
             self._cache[key] = pool_features_to_clips(
                 video.features, video.centers, results['duration'], self.num_clips)
             if len(self._cache) > self.cache_size:
