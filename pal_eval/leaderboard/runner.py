@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,12 @@ def is_done(work_dir: str | os.PathLike, stage: Stage) -> bool:
 
 
 def _shell(command: str) -> int:
-    return subprocess.run(['bash', '-o', 'pipefail', '-c', command], check=False).returncode
+    # Stage commands name `mim` and `pal-eval` bare: find them beside this Python (the
+    # project's venv) even when the venv is not activated.
+    env = dict(os.environ)
+    env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
+    return subprocess.run(['bash', '-o', 'pipefail', '-c', command], check=False,
+                          env=env).returncode
 
 
 def run_plan(plan: Plan, work_dir: str | os.PathLike, *,

@@ -1,0 +1,105 @@
+"""Plots of metric results: AR@AN curves, per-tIoU mAP bars, grounding recalls.
+
+Each function takes one or several named series, so ``pal-eval evaluate --plot`` (one
+series) and the demo's leaderboard (one series per encoder) draw the same figure.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use('Agg')  # files only; no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, out: str | os.PathLike) -> None:
+    """Write ``fig`` atomically in the format given by ``out``'s suffix, then close it."""
+    from pal_eval.io import atomic_write
+
+    suffix = os.path.splitext(str(out))[1].lower().lstrip('.') or 'png'
+    fig.tight_layout()
+    with atomic_write(out, 'wb') as handle:
+        fig.savefig(handle, format=suffix, dpi=110)
+    _pyplot().close(fig)
+
+
+def plot_ar_an(curves: Mapping[str, tuple[Sequence[float], Sequence[float], float]]):
+    """AR@AN curves: ``{name: (avg_proposals, average_recall, auc)}``, fractions in [0, 1].
+
+    Returns:
+        The matplotlib ``Figure``.
+
+    Examples:
+        >>> fig = plot_ar_an({'pal': ([1, 50, 100], [0.1, 0.5, 0.6], 0.45)})
+        >>> fig.axes[0].get_lines()[0].get_label()
+        'pal (AUC 45.00)'
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, (avg_proposals, recall, auc) in curves.items():
+        ax.plot(avg_proposals, 100 * np.asarray(recall, float),
+                label=f'{name} (AUC {100 * auc:.2f})')
+    ax.set_xlabel('average number of proposals per video')
+    ax.set_ylabel('average recall (%)')
+    ax.set_title('AR@AN')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_map_bars(series: Mapping[str, tuple[Sequence[float], Sequence[float], float]]):
+    """Grouped bars of mAP per tIoU threshold: ``{name: (thresholds, mAP, average_mAP)}``.
+
+    Returns:
+        The matplotlib ``Figure``.
+
+    Examples:
+        >>> fig = plot_map_bars({'a': ([0.5, 0.75], [0.4, 0.2], 0.3),
+        ...                      'b': ([0.5, 0.75], [0.5, 0.1], 0.3)})
+        >>> len(fig.axes[0].patches)
+        4
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    names = list(series)
+    width = 0.8 / max(len(names), 1)
+    for index, name in enumerate(names):
+        thresholds, values, average = series[name]
+        x = np.arange(len(thresholds)) + (index - (len(names) - 1) / 2) * width
+        ax.bar(x, 100 * np.asarray(values, float), width,
+               label=f'{name} (average {100 * average:.2f})')
+    thresholds = series[names[0]][0] if names else []
+    ax.set_xticks(np.arange(len(thresholds)), [f'{t:.2f}' for t in thresholds])
+    ax.set_xlabel('tIoU threshold')
+    ax.set_ylabel('mAP (%)')
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_named_values(series: Mapping[str, Mapping[str, float]], ylabel: str = '%'):
+    """Grouped bars of named fractions (e.g. grounding ``R@1,IoU=0.5``): ``{name: {metric: v}}``.
+
+    Returns:
+        The matplotlib ``Figure``.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    names = list(series)
+    metrics = list(dict.fromkeys(k for values in series.values() for k in values))
+    width = 0.8 / max(len(names), 1)
+    for index, name in enumerate(names):
+        x = np.arange(len(metrics)) + (index - (len(names) - 1) / 2) * width
+        ax.bar(x, [100 * series[name].get(m, np.nan) for m in metrics], width, label=name)
+    ax.set_xticks(np.arange(len(metrics)), metrics, rotation=30, ha='right')
+    ax.set_ylabel(ylabel)
+    if len(names) > 1:
+        ax.legend(fontsize=8)
+    return fig
