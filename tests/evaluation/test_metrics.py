@@ -70,3 +70,17 @@ def test_grounding_metric(tmp_path):
     metric.process({}, [{'query_id': 'q1', 'pred_segments': np.array([[0, 8.0]]),
                          'pred_scores': np.array([1.0])}])
     assert metric.evaluate(size=1) == {'R@1,IoU=0.7': 0.5, 'mIoU': 0.4}
+
+
+def test_detection_metric_only_processed_videos_and_matlab(gt_file):
+    metric = METRICS.build(dict(type='TemporalDetectionMetric', ann_file=str(gt_file),
+                                tiou_thresholds=[0.5, 0.95], only_processed_videos=True))
+    metric.process({}, samples())
+    # video 'b' (class 'run') was never processed: only 'jump' counts -> AP .75 / .5
+    assert metric.evaluate(size=3) == {'mAP@0.5': 0.75, 'mAP@0.95': 0.5, 'average_mAP': 0.625}
+    matlab = METRICS.build(dict(type='TemporalDetectionMetric', ann_file=str(gt_file),
+                                tiou_thresholds=[0.5], protocol='thumos14-matlab'))
+    matlab.process({}, samples())
+    # MATLAB: gt [0,10] takes [0,10] (overlap 1 > .9), [0,9] is FP, 'c' FP, [20,30] TP:
+    # order by score FP(.9) TP(.8) FP(.7) TP(.6) -> (1/2 + 2/4) / 2 = .5 ; 'run' 0
+    assert matlab.evaluate(size=3) == {'mAP@0.5': 0.25, 'average_mAP': 0.25}
