@@ -380,7 +380,12 @@ class BoundaryMatchingNetwork(BaseModel):
             video = FeatureStore(cfg['feature_dir']).load(metainfo['video_id'])
             return table.predict_scores(video.features), table.taxonomy
         video_id = metainfo['video_id']
-        return table.get(video_id, np.zeros(len(taxonomy))), taxonomy
+        if video_id not in table:
+            from pal_eval.errors import InputError
+
+            raise InputError(cfg['score_file'], 'no class scores for this video',
+                             record=video_id, field='results')
+        return table[video_id], taxonomy
 
 
 def _train_video_classifier(cfg: dict):

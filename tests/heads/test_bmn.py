@@ -236,6 +236,11 @@ def test_class_fusion_with_builtin_classifier_and_score_file(tmp_path):
     k = len(out.pred_scores) // 2
     # Each proposal appears once per class, scored proposal score x class score.
     np.testing.assert_allclose(out.pred_scores[:k] / 0.75, out.pred_scores[k:] / 0.25)
+    from pal_eval.errors import InputError
+
+    with pytest.raises(InputError, match="scores.json, video 'v10'.*no class scores"):
+        model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v10'))],
+              mode='predict')
 
 
 @pytest.mark.slow
