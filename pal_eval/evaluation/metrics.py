@@ -48,6 +48,10 @@ from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
 __all__ = ['TemporalDetectionMetric', 'ProposalRecallMetric', 'GroundingRecallMetric']
 
 
+#: Soft-NMS merging the windows of one video (G-TAD's THUMOS14 settings).
+DEFAULT_WINDOW_MERGE = {'sigma': 0.46, 'top_k': 200}
+
+
 def sample_field(sample: Any, key: str, default: Any = None) -> Any:
     """``key`` of a data sample: a flat dict, a dict with ``metainfo``, or a data element.
 
@@ -84,7 +88,8 @@ def _collect(sample: Any, id_key: str, with_labels: bool) -> dict:
     if scores.shape[0] != segments.shape[0]:
         raise PalEvalError(f'{id_key} {record_id!r}: {segments.shape[0]} pred_segments but '
                            f'{scores.shape[0]} pred_scores')
-    out = {id_key: str(record_id), 'segments': segments, 'scores': scores}
+    out = {id_key: str(record_id), 'segments': segments, 'scores': scores,
+           'window': sample_field(sample, 'window_start') is not None}
     if with_labels:
         labels = [str(label) for label in sample_field(sample, 'pred_labels', [])]
         if len(labels) != segments.shape[0]:
@@ -107,6 +112,36 @@ def _frame(results: Sequence[dict], id_key: str, with_labels: bool) -> pd.DataFr
         frame['label'] = np.asarray([label for r in results for label in r['labels']],
                                     dtype=object)
     return pd.DataFrame(frame)
+
+
+def merge_windows(results: Sequence[dict], with_labels: bool, sigma: float,
+                  top_k: int) -> list[dict]:
+    """Merge the per-window results of a video (THUMOS-style sliding windows) into one.
+
+    Only samples that are windows (their metainfo has ``window_start``, as the
+    THUMOS-style feature dataset sets it) are merged; a video cut into several windows
+    gets its windows' segments concatenated and suppressed again
+    (:func:`pal_eval.postprocess.windows.merge_window_predictions`), so a segment seen
+    by two overlapping windows is not counted twice.
+    """
+    from pal_eval.postprocess.windows import merge_window_predictions
+
+    by_video: dict[str, list[dict]] = {}
+    merged = []
+    for result in results:
+        if result.get('window'):
+            by_video.setdefault(result['video_id'], []).append(result)
+        else:
+            merged.append(result)
+    for video_id, parts in by_video.items():
+        segments, scores, labels = merge_window_predictions(
+            [p['segments'] for p in parts], [p['scores'] for p in parts],
+            [p['labels'] for p in parts] if with_labels else None, sigma=sigma, top_k=top_k)
+        record = {'video_id': video_id, 'segments': segments, 'scores': scores}
+        if with_labels:
+            record['labels'] = labels
+        merged.append(record)
+    return merged
 
 
 def _warn(message: str) -> None:
@@ -138,6 +173,8 @@ class TemporalDetectionMetric(BaseMetric):
         only_processed_videos: Evaluate against the videos seen by ``process()`` only
             (quick validation on part of a split; not the official number).
         dump_path: Write the predictions here as an ActivityNet submission JSON.
+        window_merge: ``dict(sigma, top_k)`` of the Soft-NMS that merges the windows of a
+            video predicted window by window (THUMOS style; G-TAD's 0.46 / 200).
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none: flat names).
     """
@@ -148,8 +185,10 @@ class TemporalDetectionMetric(BaseMetric):
                  tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
                  protocol: str = 'anet', strict: bool = False,
                  only_processed_videos: bool = False, dump_path: str | None = None,
-                 collect_device: str = 'cpu', prefix: str | None = None) -> None:
+                 window_merge: dict | None = None, collect_device: str = 'cpu',
+                 prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
         if protocol not in ('anet', 'thumos14-matlab'):
             raise PalEvalError(f"protocol must be 'anet' or 'thumos14-matlab', got {protocol!r}")
         self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
@@ -166,6 +205,7 @@ class TemporalDetectionMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """``{'mAP@0.5': .., ..., 'average_mAP': ..}`` as fractions."""
+        results = merge_windows(results, True, **self.window_merge)
         predictions = _frame(results, 'video_id', with_labels=True)
         if self.dump_path:
             from pal_eval.data.submission import write_action_submission
@@ -203,6 +243,7 @@ class ProposalRecallMetric(BaseMetric):
         ar_at: AR@n points to report.
         only_processed_videos: Restrict the ground truth to the processed videos.
         dump_path: Write the proposals here as an ActivityNet submission JSON.
+        window_merge: ``dict(sigma, top_k)`` of the Soft-NMS merging a video's windows.
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none).
     """
@@ -213,9 +254,10 @@ class ProposalRecallMetric(BaseMetric):
                  max_avg_proposals: float = 100,
                  tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
                  ar_at: Sequence[int] = DEFAULT_AR_AT, only_processed_videos: bool = False,
-                 dump_path: str | None = None, collect_device: str = 'cpu',
-                 prefix: str | None = None) -> None:
+                 dump_path: str | None = None, window_merge: dict | None = None,
+                 collect_device: str = 'cpu', prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
         self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
         self.max_avg_proposals = max_avg_proposals
         self.tiou_thresholds = [float(t) for t in tiou_thresholds]
@@ -230,6 +272,7 @@ class ProposalRecallMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """``{'AR@1': .., ..., 'AR@100': .., 'AUC': ..}`` as fractions."""
+        results = merge_windows(results, False, **self.window_merge)
         proposals = _frame(results, 'video_id', with_labels=False)
         if self.dump_path:
             from pal_eval.data.submission import write_action_submission

@@ -84,3 +84,25 @@ def test_detection_metric_only_processed_videos_and_matlab(gt_file):
     # MATLAB: gt [0,10] takes [0,10] (overlap 1 > .9), [0,9] is FP, 'c' FP, [20,30] TP:
     # order by score FP(.9) TP(.8) FP(.7) TP(.6) -> (1/2 + 2/4) / 2 = .5 ; 'run' 0
     assert matlab.evaluate(size=3) == {'mAP@0.5': 0.25, 'average_mAP': 0.25}
+
+
+def _window(video_id, start, segments, scores, labels):
+    return {'video_id': video_id, 'window_start': start, 'pred_segments': np.array(segments, float),
+            'pred_scores': np.array(scores, float), 'pred_labels': labels}
+
+
+def test_detection_metric_merges_overlapping_windows(gt_file):
+    # Two overlapping windows of video 'a' both predict [0, 10]; merged, the duplicate
+    # decays below the second true segment, so jump's AP is 1 instead of (1 + 2/3) / 2.
+    windows = [_window('a', 0, [[0, 10]], [0.9], ['jump']),
+               _window('a', 128, [[0, 10], [20, 30]], [0.85, 0.6], ['jump', 'jump']),
+               _window('b', 0, [[0, 5]], [0.5], ['run'])]
+    merged = METRICS.build(dict(type='TemporalDetectionMetric', ann_file=str(gt_file),
+                                tiou_thresholds=[0.5]))
+    merged.process({}, windows)
+    assert merged.evaluate(size=3) == {'mAP@0.5': 1.0, 'average_mAP': 1.0}
+    unmerged = METRICS.build(dict(type='TemporalDetectionMetric', ann_file=str(gt_file),
+                                  tiou_thresholds=[0.5]))
+    unmerged.process({}, [{k: v for k, v in w.items() if k != 'window_start'} for w in windows])
+    # without merging: jump ranks TP, FP, TP -> AP (1 + 2/3) / 2; run AP 1
+    assert unmerged.evaluate(size=3)['mAP@0.5'] == pytest.approx(((1 + 2 / 3) / 2 + 1) / 2)
