@@ -25,7 +25,7 @@ Usage::
 
     python benchmarks/bench_pretrain.py        # CPU config, on a generated tiny benchmark
     python benchmarks/bench_pretrain.py \\
-        --config configs/pretrain/mocov2_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py
+        --config configs/pretrain/mocov2_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py
     python benchmarks/bench_pretrain.py \\
         --config configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py \\
         --data-root /path/to/videos --device cuda --batch-size 16 --iters 50
@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = REPO / 'configs' / 'pretrain' / 'pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py'
+DEFAULT_CONFIG = REPO / 'configs' / 'pretrain' / 'pal_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py'
 
 
 def build(cfg_path: Path, data_root: Path, batch_size: int | None, workers: int | None):

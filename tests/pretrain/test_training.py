@@ -9,7 +9,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tests'))
-CPU_CONFIG = REPO / 'configs' / 'pretrain' / 'pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py'
+CPU_CONFIG = REPO / 'configs' / 'pretrain' / 'pal_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py'
 NUM_VIDEOS = 5  # tiny_videos fixture
 
 

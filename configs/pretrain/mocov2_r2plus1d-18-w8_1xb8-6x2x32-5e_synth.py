@@ -1,6 +1,6 @@
-# MoCo-v2 baseline twin of pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py: same encoder, data,
+# MoCo-v2 baseline twin of pal_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py: same encoder, data,
 # clips per sample and budget; two random 6-clip views of one video are the positives.
-_base_ = ['./pal_r2plus1d-18-w8_1xb8-6x2x32-3e_synth.py']
+_base_ = ['./pal_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py']
 
 model = dict(
     _delete_=True,
@@ -8,7 +8,7 @@ model = dict(
     backbone=dict(type='PALBackbone', arch='r2plus1d_18', base_channels=8),
     clips_per_video={{_base_.clips_per_video}},
     embed_dim=64,
-    queue_size=512,
+    queue_size=256,
     momentum=0.99,
     temperature=0.2,
     symmetric=False,
