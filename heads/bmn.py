@@ -363,42 +363,12 @@ class BoundaryMatchingNetwork(BaseModel):
 
     def _video_class_scores(self, metainfo: dict) -> tuple[np.ndarray, list[str]]:
         """Class scores of one video from the score file or the built-in classifier."""
-        from pal_eval.postprocess import fusion
-
-        cfg = self.class_fusion
         if self._class_scores is None:
-            if cfg.get('score_file'):
-                taxonomy = list(cfg['taxonomy'])
-                self._class_scores = (fusion.load_class_scores(cfg['score_file'], taxonomy),
-                                      taxonomy)
-            else:
-                self._class_scores = (_train_video_classifier(cfg), None)
-        table, taxonomy = self._class_scores
-        if isinstance(table, fusion.VideoClassifier):
-            from pal_eval.data.features import FeatureStore
+            from pal_eval.postprocess.fusion import video_class_scores
 
-            video = FeatureStore(cfg['feature_dir']).load(metainfo['video_id'])
-            return table.predict_scores(video.features), table.taxonomy
-        video_id = metainfo['video_id']
-        if video_id not in table:
-            from pal_eval.errors import InputError
-
-            raise InputError(cfg['score_file'], 'no class scores for this video',
-                             record=video_id, field='results')
-        return table[video_id], taxonomy
-
-
-def _train_video_classifier(cfg: dict):
-    """Fit the built-in video classifier on the training subset's features."""
-    from pal_eval.data.annotations import load_activitynet
-    from pal_eval.data.features import FeatureStore
-    from pal_eval.postprocess.fusion import VideoClassifier, dominant_labels
-
-    annotations = load_activitynet(cfg['ann_file'], subset=cfg.get('subset', 'training'))
-    store = FeatureStore(cfg['feature_dir'])
-    labels = dominant_labels(annotations.instances)
-    features = {v: store.load(v).features for v in labels if v in store}
-    return VideoClassifier.fit(features, labels, annotations.taxonomy)
+            self._class_scores = video_class_scores(self.class_fusion)
+        taxonomy, lookup = self._class_scores
+        return lookup(metainfo['video_id']), taxonomy
 
 
 def _csr_tensors(matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

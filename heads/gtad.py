@@ -21,7 +21,6 @@ alignment; here every piece is plain PyTorch and runs on CPU and GPU:
 * :class:`GTAD`: the MMEngine model. ``loss()`` is the paper's (the BMN loss of
   mmaction2, reused: temporal evaluation + 10 x regression + classification);
   ``predict()`` returns proposals or detections in seconds in the metrics contract;
-* :func:`video_class_scores`: video-level class scores for the detection fusion.
 
 Conventions (the same as BMN's): a window has ``T`` snippets; the proposal map has
 shape ``[D, T]`` where entry ``[d, s]`` is the proposal starting at snippet boundary
@@ -31,7 +30,7 @@ THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -43,7 +42,7 @@ from torch import nn
 __all__ = [
     'knn_indices', 'gather_neighbours', 'GCNeXt', 'align1d', 'proposal_anchors',
     'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'proposal_map_mask',
-    'gtad_targets', 'GTAD', 'video_class_scores',
+    'gtad_targets', 'GTAD',
 ]
 
 
@@ -507,7 +506,8 @@ class GTAD(BaseModel):
             (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`): ``sigma`` 0.8 and
             ``top_k`` 100 on ActivityNet, 0.46 and 200 on THUMOS14.
         class_fusion: Detections by video-level class fusion, BMN's schema
-            (:func:`video_class_scores`): ``dict(score_file=..., taxonomy=[...] or
+            (:func:`pal_eval.postprocess.fusion.video_class_scores`):
+            ``dict(score_file=..., taxonomy=[...] or
             ann_file=...)`` for published scores, or ``dict(ann_file=..., feature_dir=...,
             subset='training')`` for the built-in classifier; ``top_k_classes`` (2).
             None: class-agnostic proposals.
@@ -718,6 +718,8 @@ class GTAD(BaseModel):
         source = repr(sorted(self.class_fusion.items()))
         if getattr(self, '_video_scores', (None,))[0] != source:
             # Built on first use and kept: the windows of one video share its scores.
+            from pal_eval.postprocess.fusion import video_class_scores
+
             self._video_scores = (source, *video_class_scores(self.class_fusion), {})
         _, taxonomy, lookup, cache = self._video_scores
         if video_id not in cache:
@@ -729,68 +731,3 @@ def _as_numpy(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
-
-
-def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], np.ndarray]]:
-    """Video-level class scores for detection by class fusion (BMN's config schema).
-
-    * ``dict(score_file=..., taxonomy=[...])`` or ``dict(score_file=..., ann_file=...)``
-      (taxonomy from the annotations): published classifier scores (CUHK on ActivityNet,
-      UntrimmedNet on THUMOS14), the protocol that makes mAPs comparable across papers;
-    * ``dict(ann_file=..., feature_dir=..., subset='training')``:
-      :class:`pal_eval.postprocess.fusion.VideoClassifier` fitted on the training
-      videos' features; any video is then scored from its own features.
-
-    Args:
-        class_fusion: One of the dicts above (``top_k_classes`` is ignored here).
-
-    Returns:
-        ``(taxonomy, lookup)`` with ``lookup(video_id) -> scores [num_classes]``.
-
-    Raises:
-        PalEvalError: no score source, a video missing from the score file, or too few
-            classes to train the classifier (one line naming the file).
-    """
-    from tqdm import tqdm
-
-    from pal_eval.data.annotations import load_activitynet
-    from pal_eval.data.features import FeatureStore
-    from pal_eval.errors import PalEvalError
-    from pal_eval.postprocess.fusion import VideoClassifier, dominant_labels, load_class_scores
-
-    score_file = class_fusion.get('score_file')
-    if score_file:
-        taxonomy = class_fusion.get('taxonomy')
-        if taxonomy is None:
-            if not class_fusion.get('ann_file'):
-                raise PalEvalError('class_fusion with a score_file needs taxonomy=[...] or '
-                                   'ann_file=... (for the class order)')
-            taxonomy = load_activitynet(class_fusion['ann_file']).taxonomy
-        taxonomy = list(taxonomy)
-        table = load_class_scores(score_file, taxonomy)
-
-        def from_file(video_id: str) -> np.ndarray:
-            if video_id not in table:
-                raise PalEvalError(f'{score_file}: no class scores for video {video_id!r}')
-            return table[video_id]
-        return taxonomy, from_file
-    if not (class_fusion.get('ann_file') and class_fusion.get('feature_dir')):
-        raise PalEvalError('class_fusion needs score_file=... (published video-level '
-                           'scores) or ann_file=... and feature_dir=... (built-in classifier)')
-    ann_file = class_fusion['ann_file']
-    annotations = load_activitynet(ann_file, subset=class_fusion.get('subset', 'training'))
-    store = FeatureStore(class_fusion['feature_dir'])
-    labels = dominant_labels(annotations.instances)
-    videos = [v for v in labels if v in store]
-    features = {v: store.load(v).features
-                for v in tqdm(videos, desc='video classifier: loading features',
-                              disable=len(videos) < 500)}
-    try:
-        classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
-    except ValueError as exc:
-        raise PalEvalError(f'{ann_file}: cannot train the video classifier on '
-                           f'{len(features)} videos with features: {exc}') from None
-
-    def from_classifier(video_id: str) -> np.ndarray:
-        return classifier.predict_scores(store.load(video_id).features)
-    return list(annotations.taxonomy), from_classifier

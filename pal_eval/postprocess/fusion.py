@@ -18,17 +18,17 @@ Score files: ``{"results": {video_id: {class_name: score}}}`` or
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pal_eval.errors import InputError
+from pal_eval.errors import InputError, PalEvalError
 from pal_eval.io import read_json
 
-__all__ = ['load_class_scores', 'fuse_proposals_with_classes', 'VideoClassifier',
-           'dominant_labels']
+__all__ = ['load_class_scores', 'video_class_scores', 'fuse_proposals_with_classes',
+           'VideoClassifier', 'dominant_labels']
 
 
 def load_class_scores(path: str | os.PathLike, taxonomy: Sequence[str]) -> dict[str, np.ndarray]:
@@ -181,3 +181,67 @@ class VideoClassifier:
         for name, p in zip(self.model.classes_, probabilities):
             out[column[name]] = p
         return out
+
+
+def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], np.ndarray]]:
+    """Video-level class scores for detection by class fusion (BMN's config schema).
+
+    * ``dict(score_file=..., taxonomy=[...])`` or ``dict(score_file=..., ann_file=...)``
+      (taxonomy from the annotations): published classifier scores (CUHK on ActivityNet,
+      UntrimmedNet on THUMOS14), the protocol that makes mAPs comparable across papers;
+    * ``dict(ann_file=..., feature_dir=..., subset='training')``:
+      :class:`VideoClassifier` fitted on the training
+      videos' features; any video is then scored from its own features.
+
+    Args:
+        class_fusion: One of the dicts above (``top_k_classes`` is ignored here).
+
+    Returns:
+        ``(taxonomy, lookup)`` with ``lookup(video_id) -> scores [num_classes]``.
+
+    Raises:
+        PalEvalError: no score source, a video missing from the score file, or too few
+            classes to train the classifier (one line naming the file).
+    """
+    from tqdm import tqdm
+
+    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.features import FeatureStore
+
+    score_file = class_fusion.get('score_file')
+    if score_file:
+        taxonomy = class_fusion.get('taxonomy')
+        if taxonomy is None:
+            if not class_fusion.get('ann_file'):
+                raise PalEvalError('class_fusion with a score_file needs taxonomy=[...] or '
+                                   'ann_file=... (for the class order)')
+            taxonomy = load_activitynet(class_fusion['ann_file']).taxonomy
+        taxonomy = list(taxonomy)
+        table = load_class_scores(score_file, taxonomy)
+
+        def from_file(video_id: str) -> np.ndarray:
+            if video_id not in table:
+                raise InputError(score_file, 'no class scores for this video', record=video_id,
+                                 field='results')
+            return table[video_id]
+        return taxonomy, from_file
+    if not (class_fusion.get('ann_file') and class_fusion.get('feature_dir')):
+        raise PalEvalError('class_fusion needs score_file=... (published video-level '
+                           'scores) or ann_file=... and feature_dir=... (built-in classifier)')
+    ann_file = class_fusion['ann_file']
+    annotations = load_activitynet(ann_file, subset=class_fusion.get('subset', 'training'))
+    store = FeatureStore(class_fusion['feature_dir'])
+    labels = dominant_labels(annotations.instances)
+    videos = [v for v in labels if v in store]
+    features = {v: store.load(v).features
+                for v in tqdm(videos, desc='video classifier: loading features',
+                              disable=len(videos) < 500)}
+    try:
+        classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy))
+    except ValueError as exc:
+        raise PalEvalError(f'{ann_file}: cannot train the video classifier on '
+                           f'{len(features)} videos with features: {exc}') from None
+
+    def from_classifier(video_id: str) -> np.ndarray:
+        return classifier.predict_scores(store.load(video_id).features)
+    return list(annotations.taxonomy), from_classifier
