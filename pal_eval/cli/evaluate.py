@@ -256,37 +256,21 @@ def _run_grounding(args):
 
 
 def _save_plot(plot, path: Path) -> None:
-    """Draw with matplotlib's Agg backend (no display needed), atomically."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    from pal_eval.io import atomic_write
+    """Draw one result with the shared metric plots (matplotlib Agg), atomically."""
+    from pal_eval.visualization.metric_plots import (
+        plot_ar_an,
+        plot_map_bars,
+        plot_named_values,
+        save_figure,
+    )
 
     kind, result = plot
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     if kind == 'proposal':
-        ax.plot(result.avg_proposals, 100 * result.average_recall, color='tab:blue')
-        ax.set_xlabel('average number of proposals per video')
-        ax.set_ylabel('average recall (%)')
-        ax.set_title(f'AR@AN (AUC {100 * result.auc:.2f})')
-        ax.grid(alpha=0.3)
+        fig = plot_ar_an({'proposals': (result.avg_proposals, result.average_recall,
+                                        result.auc)})
     elif kind == 'detection':
-        labels = [f'{t:.2f}' for t in result.tiou_thresholds]
-        ax.bar(labels, [100 * v for v in result.mAP], color='tab:blue')
-        ax.axhline(100 * result.average_mAP, color='tab:red', linestyle='--',
-                   label=f'average {100 * result.average_mAP:.2f}')
-        ax.set_xlabel('tIoU threshold')
-        ax.set_ylabel('mAP (%)')
-        ax.legend()
+        fig = plot_map_bars({'detections': (result.tiou_thresholds, result.mAP,
+                                            result.average_mAP)})
     else:
-        names = list(result.to_dict())
-        ax.bar(names, [100 * v for v in result.to_dict().values()], color='tab:blue')
-        ax.set_ylabel('%')
-        ax.tick_params(axis='x', rotation=45)
-    fig.tight_layout()
-    suffix = path.suffix.lstrip('.').lower() or 'png'
-    with atomic_write(path, 'wb') as handle:
-        fig.savefig(handle, format=suffix)
-    plt.close(fig)
+        fig = plot_named_values({'grounding': result.to_dict()})
+    save_figure(fig, path)
