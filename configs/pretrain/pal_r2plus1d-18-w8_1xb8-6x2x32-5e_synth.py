@@ -63,3 +63,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5),
     checkpoint=dict(type='CheckpointHook', interval=1, save_best=None, max_keep_ckpts=2))
 auto_scale_lr = dict(enable=False, base_batch_size=256)
+# One torch thread: with 2 data workers on 2 cores, more threads oversubscribe the CPU
+# (measured: 10 min 25 s with default threads vs 1 min 20 s with one, same run).
+custom_hooks = [dict(type='TorchThreadsHook', num_threads=1)]

@@ -159,3 +159,17 @@ def test_pal_without_masks_is_a_clear_error():
     bad[0].set_metainfo(dict(action_mask=np.ones((2, J + 1), dtype=bool)))
     with pytest.raises(ValueError, match='action_mask'):
         model.loss(torch.zeros(2, 2, 3, J * F, S, S), bad)
+
+
+def test_torch_threads_hook_sets_the_thread_count():
+    from pal_eval.pretrain.hooks import TorchThreadsHook
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        TorchThreadsHook(num_threads=1).before_run(runner=None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError):
+        TorchThreadsHook(num_threads=0)
