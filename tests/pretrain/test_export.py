@@ -137,3 +137,14 @@ def test_flops_count_matches_hand_formula():
     rows = video_table(1_000_000_000, [4, 8])
     assert [r['gmacs_per_video'] for r in rows] == [4.0, 8.0]
     assert rows[1]['gflops_per_video'] == 16.0 and rows[1]['paper_gflops'] == 28.6
+
+
+def test_cli_reports_an_unsafe_file_in_one_line(tmp_path, capsys):
+    from pal_eval.cli import main
+
+    evil = tmp_path / 'evil.pth'
+    torch.save({'payload': _Evil(tmp_path / 'pwned')}, evil)
+    assert main(['export-backbone', str(evil), '--out', str(tmp_path / 'b.pth')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith('error: ') and 'refused' in err[-1]
+    assert not (tmp_path / 'b.pth').exists() and not (tmp_path / 'pwned').exists()
