@@ -1,6 +1,6 @@
 # 2D-TAN, CPU-sized, on the synthetic benchmark's grounding split (sentences name the
 # colour, shape and motion of the object). Layout: `pal-eval synth --out data/synthetic`,
-# then `pal-eval extract ... --out data/synthetic/features/pal` (see docs/grounding.md).
+# then `pal-eval extract ... --out data/synthetic/features/pal` (see the README, "Grounding").
 _base_ = ['../_base_/default_runtime.py']
 
 data_root = 'data/synthetic/'
