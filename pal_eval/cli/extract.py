@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         '(0-based) of N, split deterministically by sorted video id')
     parser.add_argument('--batch-size', type=int, help='clips per forward pass (config default)')
     parser.add_argument('--workers', type=int, help='decoding processes (config default)')
+    parser.add_argument('--seed', type=int, default=None,
+                        help='seed of --checkpoint random (default: the config\'s seed)')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument('--dtype', default='float32', choices=('float32', 'float16', 'bfloat16'),
                         help='compute precision (autocast); features are stored as float32')
@@ -92,7 +94,8 @@ def _extract(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else int(data.get('num_workers', 2))
     if batch_size < 1 or workers < 0:
         raise PalEvalError('--batch-size must be >= 1 and --workers >= 0')
-    model, meta = load_encoder(args.checkpoint, device=args.device, seed=int(cfg.get('seed', 0)),
+    seed = args.seed if args.seed is not None else int(cfg.get('seed', 0))
+    model, meta = load_encoder(args.checkpoint, device=args.device, seed=seed,
                                random_init=dict(cfg.get('random_init') or {}))
     settings = clip_settings_from_config(cfg, meta, config_path=args.config)
     print(f'extracting {len(mine)} of {len(entries)} videos (shard {args.shard}) with '

@@ -220,11 +220,14 @@ def _feature_dim_from_meta(features: str) -> str:
     return f'$(python3 -c {_q(code)} {_q(features + "/meta.json")})'
 
 
-def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
+def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
     """The CPU-sized spec on a synthetic benchmark folder (``pal-eval synth --out DIR``).
 
     Args:
         synth_dir: The folder (layout in docs/DEVELOPING.md).
+        seed: Seed of every training stage and of the random-init encoder. 0 is the
+            configs' own seed (``randomness.seed=0``), so no option is added and the
+            commands stay those of ``make demo``.
 
     Returns:
         A spec for :func:`build_plan` with the CPU configs and one row per
@@ -271,6 +274,15 @@ def synthetic_spec(synth_dir: str | os.PathLike) -> dict:
              'head_config': project_config('grounding/tan2d_*_synthetic-grounding.py'),
              'extra_cfg_options': TAN2D_OPTIONS},
         ]
+    if seed:
+        seeded = {'randomness.seed': int(seed)}
+        for encoder in spec['encoders'].values():
+            if 'pretrain_config' in encoder:
+                encoder['cfg_options'] = {**encoder['cfg_options'], **seeded}
+            else:
+                encoder['seed'] = int(seed)
+        for row in spec['rows']:
+            row['extra_cfg_options'] = {**row.get('extra_cfg_options', {}), **seeded}
     return spec
 
 
@@ -397,10 +409,11 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
             raise InputError(spec_path, 'missing (needed to extract features)', record=source,
                              record_kind='data set', field=key)
     features = f'{work}/features/{encoder}/{source}'
+    seed = f' --seed {int(enc["seed"])}' if checkpoint == 'random' and 'seed' in enc else ''
     stages.append(Stage(
         id=f'extract/{encoder}/{source}', kind='extract',
         command=f'pal-eval extract {_q(entry["extract_config"])} --checkpoint {_q(checkpoint)} '
-                f'--videos {_q(entry["videos"])} --out {_q(features)}',
+                f'--videos {_q(entry["videos"])} --out {_q(features)}{seed}',
         outputs=(features,), inputs=(entry['videos'],), configs=(entry['extract_config'],),
         needs=tuple(s.id for s in stages[-1:])))
     return stages
