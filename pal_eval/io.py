@@ -53,6 +53,28 @@ def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> 
         handle.write('\n')
 
 
+def read_text(path: str | os.PathLike) -> str:
+    """Read a UTF-8 text file, turning I/O problems and emptiness into one-line ``InputError``.
+
+    Raises:
+        InputError: the file is missing, a directory, unreadable, not UTF-8, or empty.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise InputError(path, 'file not found') from None
+    except IsADirectoryError:
+        raise InputError(path, 'is a directory, expected a file') from None
+    except UnicodeDecodeError:
+        raise InputError(path, 'cannot read: not UTF-8 text') from None
+    except OSError as exc:
+        raise InputError(path, f'cannot read: {exc.strerror}') from None
+    if not text.strip():
+        raise InputError(path, 'file is empty')
+    return text
+
+
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file, turning I/O and syntax problems into one-line :class:`InputError`.
 
@@ -60,19 +82,10 @@ def read_json(path: str | os.PathLike) -> Any:
         InputError: the file is missing, empty, or not valid JSON.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, 'file not found') from None
-    except IsADirectoryError:
-        raise InputError(path, 'is a directory, expected a JSON file') from None
-    except OSError as exc:
-        raise InputError(path, f'cannot read: {exc.strerror}') from None
-    if not text.strip():
-        raise InputError(path, 'file is empty')
+    text = read_text(path)
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         line = getattr(exc, 'lineno', None)
         where = f' (line {line})' if line else ''
         raise InputError(path, f'not valid JSON{where}: {exc.args[0].split(":")[0]}') from None

@@ -138,7 +138,9 @@ def test_init_dist_pytorch_on_cpu():
     """
     broken = _python(code.format(prelude=''))
     assert broken.returncode != 0  # torch.cuda.set_device on a CPU-only machine
-    fixed = _python(code.format(prelude='import pal_eval, mmengine'))
+    # As under `mim train`: MMEngine is imported, then the config's custom_imports
+    # import pal_eval.
+    fixed = _python(code.format(prelude='import mmengine, pal_eval'))
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert 'world 1 gloo' in fixed.stdout
 

@@ -54,6 +54,7 @@ Examples:
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -67,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from pal_eval.errors import InputError
-from pal_eval.io import atomic_write, read_json, write_json
+from pal_eval.io import atomic_write, read_json, read_text, write_json
 
 INSTANCE_COLUMNS = ('video_id', 't_start', 't_end', 'label')
 QUERY_COLUMNS = ('query_id', 'video_id', 'duration', 't_start', 't_end', 'sentence', 'subset')
@@ -433,14 +434,7 @@ def load_activitynet(path: str | os.PathLike, subset: str | None = None, *,
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        with open(path, newline='', encoding='utf-8') as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise InputError(path, 'file not found') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f'cannot read: {exc}') from None
-    rows = [row for row in rows if row]
+    rows = [row for row in csv.reader(io.StringIO(read_text(path), newline='')) if row]
     if not rows:
         raise InputError(path, 'file is empty')
     return [h.strip() for h in rows[0]], rows[1:]
@@ -620,14 +614,7 @@ def load_charades_sta(path: str | os.PathLike, durations: str | os.PathLike |
     """
     path = Path(path)
     lengths = _load_durations(durations)
-    try:
-        text = path.read_text(encoding='utf-8')
-    except FileNotFoundError:
-        raise InputError(path, 'file not found') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f'cannot read: {exc}') from None
-    if not text.strip():
-        raise InputError(path, 'file is empty')
+    text = read_text(path)
     checker = _SegmentChecker(path, tolerance)
     rows, per_video = [], {}
     for line_no, line in enumerate(text.splitlines(), start=1):

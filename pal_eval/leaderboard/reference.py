@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from pal_eval.errors import InputError
+from pal_eval.io import read_text
 
 TASKS = ('detection', 'proposal', 'grounding', 'pretrain_ablation')
 #: metrics that are not fractions and are therefore never rescaled to percent
@@ -149,14 +150,7 @@ def load_reference(path: str | os.PathLike = DEFAULT_REFERENCE) -> ReferenceTabl
 def read_yaml(path: str | os.PathLike):
     """Parse a YAML file safely; I/O and syntax problems become one-line ``InputError``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding='utf-8')
-    except FileNotFoundError:
-        raise InputError(path, 'file not found') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f'cannot read: {exc}') from None
-    if not text.strip():
-        raise InputError(path, 'file is empty')
+    text = read_text(path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
