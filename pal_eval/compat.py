@@ -169,9 +169,14 @@ def _restricted_legacy_pickle_module():
                 return allowed[qualified]
             raise pickle.UnpicklingError(f'global {qualified} is not allowed in a checkpoint')
 
+    def load(file, **kwargs):
+        # torch's legacy (non-zip) format reads its header with `pickle_module.load`:
+        # it must go through the same restrictions.
+        return Unpickler(file, **kwargs).load()
+
     module = types.ModuleType('pal_eval_restricted_pickle')
     module.Unpickler = Unpickler
-    module.load = pickle.load
+    module.load = load
     module.__name__ = 'pal_eval_restricted_pickle'
     return module
 

@@ -163,3 +163,13 @@ def test_registration_happens_when_mmengine_is_imported_later():
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == 'True'
+
+
+def test_legacy_format_checkpoint_header_is_restricted_too(tmp_path):
+    # torch's pre-1.6 (non-zip) format starts with plain pickles read by
+    # `pickle_module.load`; a payload there must be refused as well.
+    path = tmp_path / 'legacy_format.pth'
+    with open(path, 'wb') as handle:
+        pickle.dump(_Exploit(), handle, protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match='refused to load'):
+        compat.load_mmengine_checkpoint(str(path))
