@@ -3,7 +3,9 @@
 The scientific claim of the project, measured: each seed reruns every training stage
 of the demo's plan (pretraining, random init, the three heads) with
 ``randomness.seed=<seed>`` on the same synthetic benchmark, then reports mean ± std
-(sample std over seeds) of BMN AR@100/AUC, G-TAD mAP@AVG and 2D-TAN R@1,IoU=0.5.
+(sample std over seeds) of BMN AR@100/AUC, G-TAD mAP@AVG, 2D-TAN R@1,IoU=0.5 and mIoU,
+and the feature localization score (mean over validation instances of the
+self-similarity inside the action minus action-vs-background, x100).
 
 Seed 0 is the demo itself (``<out>``, reused when ``make demo`` already ran); seed s > 0
 runs under ``<out>/seed<s>``. Every stage is resumable.
@@ -20,12 +22,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from pal_eval.data.annotations import load_activitynet
+from pal_eval.data.features import FeatureStore
 from pal_eval.demo import leaderboard_table
 from pal_eval.io import atomic_write
 from pal_eval.leaderboard.plan import build_plan, synthetic_spec
 from pal_eval.leaderboard.runner import run_plan
+from pal_eval.visualization.similarity import mean_localization_score
 
-COLUMNS = ['BMN AR@100', 'BMN AUC', 'G-TAD mAP@AVG', '2D-TAN R@1,IoU=0.5', '2D-TAN mIoU']
+COLUMNS = ['BMN AR@100', 'BMN AUC', 'G-TAD mAP@AVG', '2D-TAN R@1,IoU=0.5', '2D-TAN mIoU',
+           'feature localization score']
 
 
 def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
@@ -36,7 +42,16 @@ def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
     start = time.monotonic()
     run_plan(plan, work, log=lambda line: print(f'[seed {seed}] {line}', flush=True))
     print(f'[seed {seed}] done in {(time.monotonic() - start) / 60:.1f} min', flush=True)
-    return leaderboard_table(spec['rows'], plan.results)
+    table = leaderboard_table(spec['rows'], plan.results)
+    # How distinct validation actions are from their background in each encoder's
+    # features (x100, like the percentages): the property PAL's pretext targets.
+    validation = load_activitynet(data / 'annotations' / 'activitynet.json', 'validation')
+    for stage in plan.stages:
+        if stage.kind == 'extract':
+            encoder = stage.id.split('/')[1]
+            table.loc[encoder, 'feature localization score'] = 100 * mean_localization_score(
+                FeatureStore(stage.outputs[0]), validation.instances)
+    return table
 
 
 def summarise(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:

@@ -212,3 +212,31 @@ def _edges(centers: np.ndarray) -> np.ndarray:
 def _format_of(path: str | os.PathLike) -> str:
     suffix = os.path.splitext(str(path))[1].lower().lstrip('.')
     return suffix if suffix in ('png', 'pdf', 'svg', 'jpg', 'jpeg') else 'png'
+
+
+def mean_localization_score(store, instances) -> float:
+    """Mean :func:`localization_score` of every instance on its video's own features.
+
+    The self-similarity map of a video's clip features (no transformation), with the
+    instance's clips as "action" and every other clip of the video as background: a
+    feature-level measure of how distinct actions are from their surroundings, averaged
+    over a whole annotation set (instances without action or background clips skipped).
+
+    Args:
+        store: A :class:`pal_eval.data.features.FeatureStore`.
+        instances: Annotation instances (``video_id``, ``t_start``, ``t_end``).
+
+    Returns:
+        The mean score (``nan`` when no instance could be scored).
+    """
+    scores = []
+    for video_id, group in instances.groupby('video_id', sort=False):
+        if video_id not in store:
+            continue
+        video = store.load(video_id)
+        similarity = cosine_similarity_matrix(video.features, video.features)
+        for t_start, t_end in zip(group['t_start'], group['t_end']):
+            mask = inside(video.centers, t_start, t_end)
+            scores.append(localization_score(similarity, mask, mask))
+    scores = [s for s in scores if not math.isnan(s)]
+    return float(np.mean(scores)) if scores else math.nan

@@ -90,3 +90,23 @@ def test_figure_is_written(tmp_path):
             for name in ('a', 'b') for transform in ('shift', 'speed')]
     plot_similarity_maps(maps, tmp_path / 'fig.png', title='test')
     assert (tmp_path / 'fig.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_mean_localization_score_prefers_action_distinct_features(tmp_path):
+    import pandas as pd
+
+    from pal_eval.data.features import FeatureStore, write_video_features
+    from pal_eval.visualization.similarity import mean_localization_score
+
+    rng = np.random.default_rng(0)
+    centers = np.arange(20) + 0.5
+    action = (centers >= 5) & (centers <= 12)
+    distinct = rng.normal(size=(20, 8))
+    distinct[action] = np.r_[1.0, np.zeros(7)] + 0.01 * rng.normal(size=(action.sum(), 8))
+    write_video_features(tmp_path / 'a', 'v', distinct, centers, duration=20.0)
+    write_video_features(tmp_path / 'b', 'v', rng.normal(size=(20, 8)), centers, duration=20.0)
+    instances = pd.DataFrame({'video_id': ['v'], 't_start': [5.0], 't_end': [12.0]})
+    tight = mean_localization_score(FeatureStore(tmp_path / 'a'), instances)
+    noise = mean_localization_score(FeatureStore(tmp_path / 'b'), instances)
+    # hand check: inside ~1 (near-identical clips), across ~0 (random directions)
+    assert tight > 0.8 and abs(noise) < 0.2
