@@ -70,6 +70,16 @@ class DetectionResult:
     num_ignored: int = 0
     ignored_labels: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def from_ap(cls, thresholds: np.ndarray, ap: np.ndarray, classes, known: np.ndarray,
+                ignored: dict[str, int]) -> DetectionResult:
+        """Reduce AP ``[thresholds, classes]`` to the result (mAP = mean over classes)."""
+        mean_ap = ap.mean(axis=1)
+        return cls(tiou_thresholds=thresholds.tolist(), mAP=mean_ap.tolist(),
+                   average_mAP=float(mean_ap.mean()),
+                   ap_per_class={str(name): ap[:, c].tolist() for c, name in enumerate(classes)},
+                   num_ignored=int((~known).sum()), ignored_labels=ignored)
+
     def to_dict(self) -> dict:
         """The JSON form written by ``pal-eval evaluate detection --out``."""
         return {'tiou_thresholds': self.tiou_thresholds, 'mAP': self.mAP,
@@ -225,12 +235,7 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
     npos = np.bincount(gt_class, minlength=len(classes)).astype(np.float64)
     ap = interpolated_average_precision(tp, pred_class, class_bounds, npos)
 
-    mean_ap = ap.mean(axis=1)
-    return DetectionResult(
-        tiou_thresholds=thresholds.tolist(), mAP=mean_ap.tolist(),
-        average_mAP=float(mean_ap.mean()),
-        ap_per_class={str(name): ap[:, c].tolist() for c, name in enumerate(classes)},
-        num_ignored=int((~known).sum()), ignored_labels=ignored)
+    return DetectionResult.from_ap(thresholds, ap, classes, known, ignored)
 
 
 def _first_appearance_codes(values: np.ndarray) -> tuple[list, np.ndarray]:

@@ -134,12 +134,7 @@ def evaluate_thumos14_matlab(ground_truth: pd.DataFrame, predictions: pd.DataFra
             precision = tp_cumsum / (fp_cumsum + tp_cumsum)
             ap[t, c] = precision[tp_flags].sum() / npos[c]
 
-    mean_ap = ap.mean(axis=1)
-    return DetectionResult(
-        tiou_thresholds=thresholds.tolist(), mAP=mean_ap.tolist(),
-        average_mAP=float(mean_ap.mean()),
-        ap_per_class={str(name): ap[:, c].tolist() for c, name in enumerate(classes)},
-        num_ignored=int((~known).sum()), ignored_labels=ignored)
+    return DetectionResult.from_ap(thresholds, ap, classes, known, ignored)
 
 
 def _overlaps_ambiguous(pred_segments: np.ndarray, pred_video: np.ndarray,
