@@ -19,6 +19,7 @@ from pal_eval import compat as _compat
 
 __version__ = '0.1.0'
 
+_compat.silence_mmcv_lite_warning()
 _compat.restore_numpy_aliases()
 _compat.install_drn_standin()
 

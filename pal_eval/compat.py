@@ -32,6 +32,7 @@ import types
 from collections.abc import Callable
 
 __all__ = [
+    'silence_mmcv_lite_warning',
     'restore_numpy_aliases',
     'install_drn_standin',
     'make_mmengine_checkpoints_loadable',
@@ -40,6 +41,19 @@ __all__ = [
     'module_ready',
     'run_when_imported',
 ]
+
+
+def silence_mmcv_lite_warning() -> None:
+    """Hide mmcv-lite's import-time warning about its missing compiled ops.
+
+    mmcv-lite has no ``mmcv.ops`` by design (we pin it because full mmcv needs
+    compiling); its ``MultiScaleDeformableAttention`` warning on every import of
+    ``mmcv.cnn`` says nothing a pal-eval user can act on.
+    """
+    import warnings
+
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+                            category=UserWarning)
 
 
 def restore_numpy_aliases() -> list[str]:

@@ -173,3 +173,16 @@ def test_legacy_format_checkpoint_header_is_restricted_too(tmp_path):
         pickle.dump(_Exploit(), handle, protocol=2)
     with pytest.raises(pickle.UnpicklingError, match='refused to load'):
         compat.load_mmengine_checkpoint(str(path))
+
+
+def test_mmcv_lite_ops_warning_is_silenced():
+    code = ('import warnings; warnings.simplefilter("default"); '
+            '{prelude}import mmcv.cnn.bricks.transformer')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    run = [sys.executable, '-W', 'default', '-c']
+    plain = subprocess.run(run + [code.format(prelude='')], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert 'MultiScaleDeformableAttention' in plain.stderr  # the noise exists
+    quiet = subprocess.run(run + [code.format(prelude='import pal_eval; ')],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert quiet.returncode == 0 and 'MultiScaleDeformableAttention' not in quiet.stderr
