@@ -5,19 +5,12 @@
 # epoch 5; Gaussian Soft-NMS sigma 0.8, top 100,
 # detection by fusing the top-2 video-level classes (CUHK scores, the comparable protocol).
 # Features: any [T, C] feature folder (`pal-eval extract`; the classic TSN one is 400-d).
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/activitynet/'
-feature_dir = data_root + 'features/pal'
-feat_dim = 400                          # feature_dim in <feature_dir>/meta.json
-ann_file = data_root + 'annotations/activity_net.v1-3.min.json'
-class_score_file = data_root + 'annotations/cuhk_val_simp_share.json'  # video-level scores
-temporal_scale = 100
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/activitynet-features_t100.py']
 
 model = dict(
     type='GTAD',
-    feat_dim=feat_dim,
-    temporal_scale=temporal_scale,
+    feat_dim={{_base_.feat_dim}},
+    temporal_scale={{_base_.temporal_scale}},
     max_duration=100,
     hidden_dim_1d=256,
     hidden_dim_2d=128,
@@ -31,31 +24,14 @@ model = dict(
     boundary_width=3.0,
     loss_weights=(1.0, 10.0, 1.0),
     soft_nms=dict(sigma=0.8, top_k=100),
-    class_fusion=dict(score_file=class_score_file, ann_file=ann_file, top_k_classes=2))
+    class_fusion=dict(score_file={{_base_.class_score_file}}, ann_file={{_base_.ann_file}},
+                      top_k_classes=2))
 
-dataset_type = 'ActivityNetFeatureDataset'
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='training', temporal_scale=temporal_scale))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='validation', temporal_scale=temporal_scale, test_mode=True))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(type='TemporalDetectionMetric', ann_file=ann_file, subset='validation')
+val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
+                     subset='validation')
 test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_activitynet_detections.json')
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_begin=1, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=4e-3, weight_decay=1e-4))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1)]

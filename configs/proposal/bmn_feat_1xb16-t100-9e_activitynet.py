@@ -5,18 +5,12 @@
 # width-adaptive threshold 0.5..0.9, top 100. Validated in the loop with AR@AN / AUC.
 # Features: any [T, C] feature folder (`pal-eval extract`; the classic TSN one is 400-d).
 # Run: mim train mmaction2 configs/proposal/bmn_feat_1xb16-t100-9e_activitynet.py
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/activitynet/'
-feature_dir = data_root + 'features/pal'
-feat_dim = 400                          # feature_dim in <feature_dir>/meta.json
-ann_file = data_root + 'annotations/activity_net.v1-3.min.json'
-temporal_scale = 100
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/activitynet-features_t100.py']
 
 model = dict(
     type='BoundaryMatchingNetwork',
-    feat_dim=feat_dim,
-    temporal_scale=temporal_scale,
+    feat_dim={{_base_.feat_dim}},
+    temporal_scale={{_base_.temporal_scale}},
     num_samples=32,
     num_samples_per_bin=3,
     boundary_ratio=0.5,
@@ -28,29 +22,10 @@ model = dict(
     soft_nms_high_threshold=0.9,
     post_process_top_k=100)
 
-dataset_type = 'ActivityNetFeatureDataset'
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='training', temporal_scale=temporal_scale))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='validation', temporal_scale=temporal_scale, test_mode=True))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(type='ProposalRecallMetric', ann_file=ann_file, subset='validation')
+val_evaluator = dict(type='ProposalRecallMetric', ann_file={{_base_.ann_file}}, subset='validation')
 test_evaluator = dict(val_evaluator, dump_path='work_dirs/bmn_activitynet_proposals.json')
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=9, val_begin=1, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[7], gamma=0.1)]

@@ -4,18 +4,12 @@
 # Layout: `pal-eval synth --out data/synthetic`, then
 # `pal-eval extract ... --out data/synthetic/features/pal` (see docs/heads.md).
 # Run: mim train mmaction2 configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py
-_base_ = ['../_base_/default_runtime.py']
-
-data_root = 'data/synthetic/'
-feature_dir = data_root + 'features/pal'
-feat_dim = 512                          # feature_dim in <feature_dir>/meta.json
-ann_file = data_root + 'annotations/activitynet.json'
-temporal_scale = 32
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/synthetic-features_t32.py']
 
 model = dict(
     type='BoundaryMatchingNetwork',
-    feat_dim=feat_dim,
-    temporal_scale=temporal_scale,
+    feat_dim={{_base_.feat_dim}},
+    temporal_scale={{_base_.temporal_scale}},
     num_samples=8,
     num_samples_per_bin=3,
     boundary_ratio=0.5,
@@ -25,29 +19,10 @@ model = dict(
     sampling_chunk=32,
     post_process_top_k=100)
 
-dataset_type = 'ActivityNetFeatureDataset'
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='training', temporal_scale=temporal_scale))
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='validation', temporal_scale=temporal_scale, test_mode=True))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(type='ProposalRecallMetric', ann_file=ann_file, subset='validation')
+val_evaluator = dict(type='ProposalRecallMetric', ann_file={{_base_.ann_file}}, subset='validation')
 test_evaluator = dict(val_evaluator, dump_path='work_dirs/bmn_synthetic_proposals.json')
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6, val_begin=1, val_interval=2)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[4], gamma=0.1)]
