@@ -15,6 +15,7 @@ from heads.bmn import (
 )
 from pal_eval.data.datasets.localization import localization_labels
 from pal_eval.evaluation.tiou import pairwise_tiou
+from tests.heads.feature_benchmark import write_tiny_benchmark
 
 T, N = 24, 8
 SMALL = dict(feat_dim=16, hidden_dim_1d=16, hidden_dim_2d=8, hidden_dim_3d=32)
@@ -186,31 +187,8 @@ def test_tiny_training_overfits():
     assert trained > max(0.5, 2 * baseline), (trained, baseline)
 
 
-def _write_tiny_benchmark(root, num_train: int = 8, num_val: int = 4, dim: int = 16):
-    """Feature folder + ActivityNet-style JSON: class 'a' lights the first half of the
-    channels during its action, class 'b' the second half."""
-    from pal_eval.data.features import write_video_features
-    from pal_eval.io import write_json
-
-    rng = np.random.default_rng(1)
-    database = {}
-    for i in range(num_train + num_val):
-        video_id, length = f'v{i:02d}', int(rng.integers(40, 60))
-        label = 'ab'[i % 2]
-        start = int(rng.integers(2, length // 2))
-        end = int(rng.integers(start + 6, length - 2))
-        features = rng.normal(0, 0.3, size=(length, dim)).astype(np.float32)
-        features[start:end, (slice(0, dim // 2) if label == 'a' else slice(dim // 2, dim))] += 2
-        write_video_features(root / 'features', video_id, features,
-                             0.5 * np.arange(length) + 0.25, duration=0.5 * length)
-        database[video_id] = dict(
-            subset='training' if i < num_train else 'validation', duration=0.5 * length,
-            annotations=[dict(segment=[0.5 * start, 0.5 * end], label=label)])
-    taxonomy = [dict(nodeId=0, nodeName='Root', parentId=None, parentName=None)] + [
-        dict(nodeId=j + 1, nodeName=name, parentId=0, parentName='Root')
-        for j, name in enumerate('ab')]
-    write_json(root / 'anet.json', dict(version='VERSION 1.3', taxonomy=taxonomy,
-                                        database=database))
+def _write_tiny_benchmark(root, **kwargs):
+    write_tiny_benchmark(root, seed=1, signal=2, **kwargs)
 
 
 def test_class_fusion_with_builtin_classifier_and_score_file(tmp_path):
