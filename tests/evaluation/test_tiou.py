@@ -1,4 +1,9 @@
-"""tIoU: hand-worked values and agreement with a scalar loop reference."""
+"""tIoU: hand-worked values and agreement with a scalar loop reference.
+
+Exact comparisons are machine independent here: tIoU is only IEEE-754 +, -, min, max and
+one division, each correctly rounded on every CPU, and the reference uses the same
+operation order (no transcendental function, no reduction whose order could change).
+"""
 from __future__ import annotations
 
 import numpy as np
