@@ -24,6 +24,7 @@ lint: install
 
 test: install lint
 	$(VENV)/bin/pytest -q tests
+	$(VENV)/bin/pytest -q --doctest-modules pal_eval heads
 
 demo: install
 	$(PY) -m pal_eval.cli demo --out work_dirs/demo

@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     except PalEvalError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file the command needed could not be read or written (permissions, a full
+        # disk, a vanished folder): the user's problem to fix, so one line, no traceback.
+        where = f'{exc.filename}: ' if exc.filename else ''
+        print(f'error: {where}{exc.strerror or exc}', file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130

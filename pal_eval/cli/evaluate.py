@@ -114,12 +114,17 @@ def _thresholds(args: argparse.Namespace, preset: str) -> list[float]:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    for path in (args.out, args.plot):
-        if path is not None and path.exists() and not args.force:
-            raise PalEvalError(f'{path}: already exists (use --force to overwrite)')
+    from pal_eval.io import check_outputs
+
     if args.pred is not None and args.gt is not None and args.pred.resolve() == \
             args.gt.resolve():
         raise InputError(args.pred, 'the prediction file is the ground-truth file')
+    check_outputs([('--out', args.out), ('--plot', args.plot)], force=args.force,
+                  inputs=[args.gt, args.pred])
+    if args.plot is not None:
+        from pal_eval.visualization.metric_plots import figure_format
+
+        figure_format(args.plot)
 
 
 def _read_actions(args: argparse.Namespace, annotations, with_labels: bool):
@@ -170,13 +175,19 @@ def _evaluate(args: argparse.Namespace) -> int:
         else:
             metrics, table, plot = _run_proposal(args, subset, thresholds)
     print(table)
+    # Everything is computed and drawn before the first file is written: a failure
+    # leaves no half-written set of outputs.
+    image = _render_plot(plot, args.plot) if args.plot is not None else None
     if args.out is not None:
         from pal_eval.io import write_json
 
         write_json(args.out, metrics)
         print(f'wrote {args.out}')
-    if args.plot is not None:
-        _save_plot(plot, args.plot)
+    if image is not None:
+        from pal_eval.io import atomic_write
+
+        with atomic_write(args.plot, 'wb') as handle:
+            handle.write(image)
         print(f'wrote {args.plot}')
     return 0
 
@@ -255,13 +266,14 @@ def _run_grounding(args):
     return result.to_dict(), table, ('grounding', result)
 
 
-def _save_plot(plot, path: Path) -> None:
-    """Draw one result with the shared metric plots (matplotlib Agg), atomically."""
+def _render_plot(plot, path: Path) -> bytes:
+    """Draw one result with the shared metric plots (matplotlib Agg) into image bytes."""
     from pal_eval.visualization.metric_plots import (
+        figure_format,
         plot_ar_an,
         plot_map_bars,
         plot_named_values,
-        save_figure,
+        render_figure,
     )
 
     kind, result = plot
@@ -273,4 +285,4 @@ def _save_plot(plot, path: Path) -> None:
                                             result.average_mAP)})
     else:
         fig = plot_named_values({'grounding': result.to_dict()})
-    save_figure(fig, path)
+    return render_figure(fig, figure_format(path))

@@ -48,7 +48,7 @@ def compare_with_reference(table: ReferenceTable,
         >>> frame = compare_with_reference(table, {'gtad_tsp_anet_opentad':
         ...                                        {'average_mAP': 0.3500}})
         >>> row = frame.set_index('metric').loc['average_mAP']
-        >>> round(row['delta'], 2), row['status']
+        >>> float(round(row['delta'], 2)), row['status']
         (-1.2, 'below')
     """
     scale = 100.0 if table.unit == 'percent' else 1.0

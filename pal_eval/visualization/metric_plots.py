@@ -20,15 +20,45 @@ def _pyplot():
     return plt
 
 
+def figure_format(out: str | os.PathLike) -> str:
+    """The image format named by ``out``'s suffix (``png`` when it has none).
+
+    Raises:
+        PalEvalError: matplotlib cannot write that format (checked before any work, so
+            that a typo never costs a computed result).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from pal_eval.errors import PalEvalError
+
+    suffix = os.path.splitext(str(out))[1].lower().lstrip('.') or 'png'
+    supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    if suffix not in supported:
+        raise PalEvalError(f'{out}: cannot draw a .{suffix} image; use one of '
+                           f'{", ".join("." + k for k in sorted(supported))}')
+    return suffix
+
+
+def render_figure(fig, fmt: str) -> bytes:
+    """The encoded image of ``fig`` (then closed): render first, write later, so that a
+    failed drawing never leaves a half-written set of outputs."""
+    import io
+
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=110)
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
 def save_figure(fig, out: str | os.PathLike) -> None:
     """Write ``fig`` atomically in the format given by ``out``'s suffix, then close it."""
     from pal_eval.io import atomic_write
 
-    suffix = os.path.splitext(str(out))[1].lower().lstrip('.') or 'png'
-    fig.tight_layout()
+    image = render_figure(fig, figure_format(out))
     with atomic_write(out, 'wb') as handle:
-        fig.savefig(handle, format=suffix, dpi=110)
-    _pyplot().close(fig)
+        handle.write(image)
 
 
 def plot_ar_an(curves: Mapping[str, tuple[Sequence[float], Sequence[float], float]]):

@@ -208,3 +208,20 @@ def test_grounding_charades_sta_txt(shared_annotations, tmp_path, capsys):
     expected = (len(lines) + 1) // 2 / len(lines)
     assert metrics['R@1,IoU=0.7'] == expected and metrics['R@5,IoU=0.3'] == expected
     assert abs(metrics['mIoU'] - expected) < 1e-12
+
+
+@pytest.mark.parametrize('outputs, expected', [
+    (['--out', '{d}/x.json', '--plot', '{d}/x.json'], 'the same file as --out'),
+    (['--out', '{d}/pred.json', '--force'], 'is also an input'),
+    (['--out', '{d}/gt.json', '--force'], 'is also an input'),
+    (['--out', '{d}/m.json', '--plot', '{d}/m.banana'], 'cannot draw a .banana image'),
+    (['--out', '{d}/gt.json/m.json'], 'is a file, not a folder'),
+])
+def test_outputs_that_would_destroy_or_half_write_are_refused(files, capsys, outputs,
+                                                               expected):
+    folder, gt, pred = files
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code, _, err = run(capsys, 'detection', '--gt', str(gt), '--pred', str(pred),
+                       *[a.format(d=folder) for a in outputs])
+    assert code == 2 and expected in err and err.count('\n') == 1, err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
