@@ -137,12 +137,27 @@ def _read_actions(args: argparse.Namespace, annotations, with_labels: bool):
     if note:
         _warn(f'{args.pred}: {note}')
     outside = ~predictions['video_id'].isin(set(gt_videos))
+    if outside.all():
+        raise _no_common_ids(args.pred, args.gt, predictions['video_id'], gt_videos, 'video')
     if outside.any():
         print(f'note: {int(outside.sum())} predictions are on '
               f'{predictions.loc[outside, "video_id"].nunique()} videos without ground truth '
               'in the subset (counted as false positives / in the proposal total, as '
               'officially)', file=sys.stderr)
     return predictions
+
+
+def _no_common_ids(pred_path: Path, gt_path: Path, predicted, expected,
+                   kind: str) -> InputError:
+    """The error for a submission that shares no id with the ground truth (wrong file,
+    wrong subset or another id convention): every number would be 0, silently."""
+    def some(ids) -> str:
+        unique = list(dict.fromkeys(map(str, ids)))
+        return ', '.join(repr(i) for i in unique[:3]) + (', ...' if len(unique) > 3 else '')
+
+    return InputError(pred_path, f'no {kind} id of the predictions is in the ground truth '
+                                 f'{gt_path} (predictions: {some(predicted)}; ground truth: '
+                                 f'{some(expected)})')
 
 
 def _warn(message: str) -> None:
@@ -252,6 +267,9 @@ def _run_grounding(args):
     ious = parse_float_list(args.ious, '--ious')
     queries = load_grounding_ground_truth(args.gt, args.subset)
     predictions = read_grounding_predictions(args.pred)
+    if not predictions['query_id'].isin(set(queries['query_id'].astype(str))).any():
+        raise _no_common_ids(args.pred, args.gt, predictions['query_id'],
+                             queries['query_id'], 'query')
     result = evaluate_grounding(queries, predictions, recalls, ious, args.nms_thresh,
                                 args.strict)
     if result.num_unmatched_predictions:

@@ -21,8 +21,9 @@ and, for detection, ``label``; grounding uses ``query_id`` instead of ``video_id
 
 Reading is vectorised (one pass to gather the columns, numpy checks); only when a check
 fails does a slow scan look for the first offending record, so the error names the
-file, the video/query and the field. Times may be negative (a model's raw output), but
-never NaN/inf or reversed; scores must be finite.
+file, the video/query and the field. Times must be finite numbers and scores finite.
+Reversed segments (end < start) and segments ending before 0 are accepted, as the
+official evaluators accept them, and counted in one warning line each.
 
 Examples:
     >>> import tempfile, pathlib
@@ -134,8 +135,6 @@ def _value_problem(item: dict, keys: tuple[str, ...]) -> tuple[str, str] | None:
         problem = _number_problem(value)
         if problem:
             return 'segment', problem
-    if float(segment[1]) < float(segment[0]):
-        return 'segment', f'reversed segment {list(segment)!r} (end before start)'
     problem = _number_problem(item['score'])
     if problem:
         return 'score', problem
@@ -174,18 +173,39 @@ def _parse(path, data: Any, keys: tuple[str, ...], id_column: str, what: str,
         labels = columns.get('label')
         if labels is not None and labels and set(map(type, labels)) != {str}:
             raise TypeError
-        if not (np.isfinite(segments).all() and np.isfinite(scores).all()) or (
-                segments[:, 1] < segments[:, 0]).any():
+        if not (np.isfinite(segments).all() and np.isfinite(scores).all()):
             raise ValueError
     except (KeyError, TypeError, ValueError, IndexError):
         raise _find_bad_record(path, results, keys, record_kind) from None
     if segments.shape[0] == 0:
         raise InputError(path, 'contains no predictions', field='results')
+    _warn_unusual_segments(path, segments, np.repeat(np.asarray(ids, dtype=object), counts),
+                           record_kind)
     frame = {id_column: np.repeat(np.asarray(ids, dtype=object), counts),
              't_start': segments[:, 0], 't_end': segments[:, 1], 'score': scores}
     if labels is not None:
         frame['label'] = np.asarray(labels, dtype=object)
     return pd.DataFrame(frame)
+
+
+def _warn_unusual_segments(path, segments: np.ndarray, record_ids: np.ndarray,
+                           record_kind: str) -> None:
+    """One warning line per kind of prediction the official evaluators accept but that
+    is probably a bug upstream: reversed segments (end < start) and segments that end
+    before 0 s. They are kept and scored as officially (a reversed segment overlaps
+    nothing, see :mod:`pal_eval.evaluation.tiou`), so the numbers stay comparable."""
+    import warnings
+
+    for mask, what in ((segments[:, 1] < segments[:, 0], 'have end < start'),
+                       (segments[:, 1] < 0, 'end before 0 s')):
+        count = int(mask.sum())
+        if count:
+            first = int(np.flatnonzero(mask)[0])
+            warnings.warn(
+                f'{path}: {count} of {len(segments)} predictions {what} (first: '
+                f'{record_kind} {record_ids[first]!r}, segment '
+                f'{segments[first].tolist()}); kept and scored as the official '
+                'evaluator does', stacklevel=3)
 
 
 def parse_action_submission(path: str | os.PathLike, data: Any, *,
@@ -202,7 +222,7 @@ def parse_action_submission(path: str | os.PathLike, data: Any, *,
 
     Raises:
         InputError: ground-truth file given, missing ``results``, no prediction, missing
-            keys, non-numeric/NaN/inf values, reversed segments, non-string labels.
+            keys, non-numeric/NaN/inf values, non-string labels.
     """
     keys = ('segment', 'score', 'label') if with_labels else ('segment', 'score')
     what = 'a detection submission' if with_labels else 'a proposal submission'

@@ -12,6 +12,9 @@ Semantics reproduced exactly (float64 throughout):
   taken, which is what the official ``argsort()[::-1]`` does;
 * predictions on videos without ground truth of their class (including videos outside
   the subset) are false positives;
+* degenerate pairs as officially: a reversed prediction (end < start) overlaps
+  nothing, except that a pair whose union is exactly 0 (official tIoU 0/0 = NaN)
+  matches at every threshold, before any other ground truth of that prediction;
 * AP is VOC-2011 all-point interpolated AP (``interpolated_prec_rec``), computed from
   the true positives only (:func:`interpolated_average_precision`).
 
@@ -211,7 +214,13 @@ def evaluate_detection(ground_truth: pd.DataFrame, predictions: pd.DataFrame,
 
     pair_pred, pair_gt_sorted = pairs_within_groups(pred_group, gt_start, gt_count)
     pair_gt = gt_order[pair_gt_sorted]  # back to file order index (tie rule: higher wins)
-    pair_tiou = paired_tiou(pred_segments[pair_pred], gt_segments[pair_gt])
+    # A union of exactly 0 (two zero-length segments, or a reversed prediction whose
+    # negative length cancels its ground truth's) is 0/0 = NaN in eval_detection.py,
+    # and ``NaN < threshold`` is False there: the pair matches at every threshold, and
+    # ahead of every other ground truth (NaN sorts last, so first after [::-1]). +inf
+    # behaves the same way here.
+    pair_tiou = paired_tiou(pred_segments[pair_pred], gt_segments[pair_gt],
+                            zero_union=np.inf)
     # A pair below the lowest threshold can never match: drop it before sorting.
     useful = pair_tiou >= thresholds.min()
     pair_pred, pair_gt, pair_tiou = pair_pred[useful], pair_gt[useful], pair_tiou[useful]

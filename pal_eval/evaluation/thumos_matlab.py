@@ -16,9 +16,9 @@ literature reports for THUMOS14 in four ways:
 3. **AP is not interpolated:** ``AP = sum(precision at each true positive) / npos``.
    (ANet: VOC all-point interpolated precision, never lower.)
 4. Overlap uses the hull union ``max(ends) - min(starts)`` (MATLAB
-   ``intervalsingleoverlapvalseconds``); detections are globally ordered by confidence
-   with ties in (video name, rank in video) order, as MATLAB's stable ``sort`` over
-   its per-video concatenation.
+   ``intervalsingleoverlapvalseconds``, which also flips a reversed detection);
+   detections are globally ordered by confidence with ties in (video name, rank in
+   video) order, as MATLAB's stable ``sort`` over its per-video concatenation.
 
 So MATLAB numbers are usually a little *lower* than ANet-style ones (no interpolation,
 strict ``>``), partly offset by the dropped Ambiguous detections; see docs/metrics.md
@@ -87,7 +87,10 @@ def evaluate_thumos14_matlab(ground_truth: pd.DataFrame, predictions: pd.DataFra
                                     f'not ground-truth classes: {list(ignored)[:5]}')
     pred_class = pred_class[known]
     scores = predictions['score'].to_numpy(dtype=np.float64)[known]
-    pred_segments = predictions[['t_start', 't_end']].to_numpy(dtype=np.float64)[known]
+    # MATLAB's intervalsingleoverlapvalseconds first sorts each interval ([min max]):
+    # a reversed detection is scored as its flipped segment.
+    pred_segments = np.sort(
+        predictions[['t_start', 't_end']].to_numpy(dtype=np.float64)[known], axis=1)
 
     # One video index over everything; MATLAB walks videos in sorted-name order.
     all_videos = pd.Index(pd.unique(np.concatenate([

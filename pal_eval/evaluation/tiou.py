@@ -16,8 +16,12 @@ always bit for bit; the evaluators pick the form of the code they reproduce.
 Everything is float64: mmaction2's ports hold tIoU in float32, which moves values that
 equal a threshold (0.5, 0.75, ...) to the wrong side of it.
 
-Degenerate pairs (union <= 0, i.e. two zero-length segments) get tIoU 0 instead of the
-official NaN: a point cannot overlap anything, and NaN would poison sorts and means.
+Degenerate pairs get tIoU 0 by default: a union of exactly 0 (two zero-length segments,
+or a reversed segment whose negative length cancels the other's) and a negative union
+(only possible with a reversed segment, whose intersection is then 0). The official
+evaluators divide there and get NaN (or -0.0), which they then compare: callers that
+reproduce them pass ``zero_union``, the value that behaves like their NaN in their
+comparison (see :mod:`pal_eval.evaluation.detection` and :mod:`pal_eval.postprocess.nms`).
 """
 from __future__ import annotations
 
@@ -54,7 +58,8 @@ def as_segments(segments: ArrayLike) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def _tiou(start_a, end_a, start_b, end_b, union: Union) -> np.ndarray:
+def _tiou(start_a, end_a, start_b, end_b, union: Union,
+          zero_union: float = 0.0) -> np.ndarray:
     """Broadcasting core shared by the three public functions (one formula, one place)."""
     intersection = (np.minimum(end_a, end_b) - np.maximum(start_a, start_b)).clip(0)
     if union == 'sum':
@@ -65,19 +70,22 @@ def _tiou(start_a, end_a, start_b, end_b, union: Union) -> np.ndarray:
         raise ValueError(f"union must be 'sum' or 'hull', got {union!r}")
     out = np.zeros(np.broadcast_shapes(np.shape(intersection), np.shape(union_length)),
                    dtype=np.float64)
-    # union <= 0 only for two zero-length segments: their tIoU is 0 (see module doc).
+    # union <= 0: degenerate pairs, 0 or ``zero_union`` (see module doc).
     np.divide(intersection, union_length, out=out, where=union_length > 0)
+    if zero_union != 0.0:
+        out[np.broadcast_to(union_length == 0, out.shape)] = zero_union
     return out
 
 
 def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike,
-                 union: Union = 'sum') -> np.ndarray:
+                 union: Union = 'sum', *, zero_union: float = 0.0) -> np.ndarray:
     """tIoU between one segment and each of ``N`` candidates.
 
     Args:
         target_segment: ``[start, end]``.
         candidate_segments: ``[N, 2]`` array of ``[start, end]``.
         union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
+        zero_union: Value of pairs whose union is exactly 0 (see the module doc).
 
     Returns:
         float64 array ``[N]`` with values in ``[0, 1]``.
@@ -88,11 +96,12 @@ def segment_tiou(target_segment: ArrayLike, candidate_segments: ArrayLike,
     """
     target = np.asarray(target_segment, dtype=np.float64).reshape(2)
     candidates = as_segments(candidate_segments)
-    return _tiou(target[0], target[1], candidates[:, 0], candidates[:, 1], union)
+    return _tiou(target[0], target[1], candidates[:, 0], candidates[:, 1], union,
+                 zero_union)
 
 
 def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
-                  union: Union = 'sum') -> np.ndarray:
+                  union: Union = 'sum', *, zero_union: float = 0.0) -> np.ndarray:
     """tIoU between every segment of ``segments_a`` and every segment of ``segments_b``.
 
     ``pairwise_tiou(a, b)[i, j] == segment_tiou(a[i], b[j:j+1])[0]`` bit for bit
@@ -102,6 +111,7 @@ def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
         segments_a: ``[N, 2]``.
         segments_b: ``[M, 2]``.
         union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
+        zero_union: Value of pairs whose union is exactly 0 (see the module doc).
 
     Returns:
         float64 array ``[N, M]``.
@@ -112,11 +122,12 @@ def pairwise_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
     """
     a = as_segments(segments_a)
     b = as_segments(segments_b)
-    return _tiou(a[:, None, 0], a[:, None, 1], b[None, :, 0], b[None, :, 1], union)
+    return _tiou(a[:, None, 0], a[:, None, 1], b[None, :, 0], b[None, :, 1], union,
+                 zero_union)
 
 
 def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
-                union: Union = 'sum') -> np.ndarray:
+                union: Union = 'sum', *, zero_union: float = 0.0) -> np.ndarray:
     """tIoU of row ``i`` of ``segments_a`` with row ``i`` of ``segments_b`` (same length).
 
     Used for flat lists of (prediction, ground truth) pairs.
@@ -125,6 +136,7 @@ def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
         segments_a: ``[N, 2]``.
         segments_b: ``[N, 2]``.
         union: ``'sum'`` (ActivityNet) or ``'hull'`` (2D-TAN, THUMOS14 MATLAB).
+        zero_union: Value of pairs whose union is exactly 0 (see the module doc).
 
     Returns:
         float64 array ``[N]``.
@@ -135,4 +147,4 @@ def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
     """
     a = as_segments(segments_a)
     b = as_segments(segments_b)
-    return _tiou(a[:, 0], a[:, 1], b[:, 0], b[:, 1], union)
+    return _tiou(a[:, 0], a[:, 1], b[:, 0], b[:, 1], union, zero_union)

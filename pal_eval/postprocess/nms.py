@@ -59,7 +59,10 @@ def batched_nms(segments: ArrayLike, scores: ArrayLike, groups: ArrayLike,
         rounds += 1
         # the kept segment of each alive candidate's group, by run of equal groups
         best_of_candidate = best[np.cumsum(is_first) - 1]
-        overlaps = paired_tiou(segments[alive], segments[best_of_candidate])
+        # 2D-TAN's nms divides 0 by 0 for a union of exactly 0 and keeps only
+        # ``ovr <= threshold``: NaN is suppressed, as +inf is here.
+        overlaps = paired_tiou(segments[alive], segments[best_of_candidate],
+                               zero_union=np.inf)
         alive = alive[~is_first & (overlaps <= iou_threshold)]
     if not kept:
         return np.zeros(0, dtype=np.int64)
@@ -77,8 +80,8 @@ def nms(segments: ArrayLike, scores: ArrayLike, iou_threshold: float,
     Follows 2D-TAN's ``lib/core/eval.py::nms``: candidates are visited by decreasing
     score (a stable sort: among equal scores, input order wins); a candidate whose tIoU
     with a kept one is strictly greater than ``iou_threshold`` is suppressed; the search
-    stops once ``top_k`` segments are kept. (2D-TAN gives NaN, hence suppression, for
-    two identical zero-length segments; here their tIoU is 0 and both are kept.)
+    stops once ``top_k`` segments are kept. A pair whose union is exactly 0 (e.g. two
+    zero-length segments) is suppressed, as 2D-TAN's 0/0 = NaN is.
 
     Args:
         segments: ``[N, 2]`` array of ``[start, end]``.

@@ -96,8 +96,8 @@ def one(video_results):
     ('{"results": {', 'not valid JSON'),
     ({'version': 'x'}, "field 'results'"),
     ({'results': {}}, 'contains no predictions'),
-    (one([{'label': 'jump', 'score': 1, 'segment': [5, 1]}]),
-     "video 'a', field 'results[0].segment': reversed segment"),
+    (one([{'label': 'jump', 'score': 1, 'segment': [5, 'late']}]),
+     "video 'a', field 'results[0].segment': must be a number"),
     (one([{'label': 'jump', 'score': float('nan'), 'segment': [0, 1]}]),
      "video 'a', field 'results[0].score': must be finite"),
     (one([{'label': 'jump', 'score': float('inf'), 'segment': [0, 1]}]), 'must be finite'),
@@ -225,3 +225,42 @@ def test_outputs_that_would_destroy_or_half_write_are_refused(files, capsys, out
                        *[a.format(d=folder) for a in outputs])
     assert code == 2 and expected in err and err.count('\n') == 1, err
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing written
+
+
+@pytest.mark.parametrize('task', ['detection', 'proposal'])
+def test_a_submission_sharing_no_video_with_the_ground_truth_is_an_error(files, capsys,
+                                                                         task):
+    folder, gt, _ = files
+    other = folder / 'other.json'
+    other.write_text(json.dumps({'results': {
+        f'x{i}': [{'label': 'jump', 'score': 1, 'segment': [0, 1]}] for i in range(5)}}))
+    code, _, err = run(capsys, task, '--gt', str(gt), '--pred', str(other))
+    assert code == 2 and err.count('\n') == 1, err
+    assert "other.json: no video id of the predictions is in the ground truth" in err
+    assert "'x0', 'x1', 'x2', ..." in err and "ground truth: 'a', 'b'" in err
+
+
+def test_grounding_predictions_sharing_no_query_are_an_error(tmp_path, capsys):
+    gt = tmp_path / 'gt.json'
+    gt.write_text(json.dumps({'queries': [
+        {'query_id': 'q1', 'video': 'v', 'duration': 10, 'segment': [0, 5],
+         'sentence': 'a person runs'}]}))
+    pred = tmp_path / 'p.json'
+    pred.write_text(json.dumps({'results': {'z9': [{'segment': [0, 5], 'score': 1}]}}))
+    code, _, err = run(capsys, 'grounding', '--gt', str(gt), '--pred', str(pred))
+    assert code == 2 and "p.json: no query id of the predictions is in the ground truth" in err
+
+
+def test_reversed_predictions_are_scored_with_one_warning(files, capsys):
+    folder, gt, _ = files
+    pred = folder / 'rev.json'
+    pred.write_text(json.dumps({'results': {'a': [
+        {'label': 'jump', 'score': 0.9, 'segment': [9, 2]},
+        {'label': 'jump', 'score': 0.8, 'segment': [0, 10]}]}}))
+    code, out, err = run(capsys, 'detection', '--gt', str(gt), '--pred', str(pred),
+                         '--tiou-thresholds', '0.5', '--out', str(folder / 'm.json'))
+    assert code == 0, err
+    assert err.count('warning:') == 1 and '1 of 2 predictions have end < start' in err
+    # jump: FP (reversed: tIoU 0 with both ground truths) then TP -> AP 1/2 * 1/2 recall
+    metrics = json.loads((folder / 'm.json').read_text())
+    assert metrics['ap_per_class']['jump'] == [0.25]

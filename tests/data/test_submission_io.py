@@ -51,7 +51,7 @@ def test_grounding_round_trip_and_errors(tmp_path):
     write_grounding_predictions(path, frame)
     assert read_grounding_predictions(path).to_dict('records') == frame.to_dict('records')
     bad = tmp_path / 'bad.json'
-    bad.write_text(json.dumps({'results': {'q9': [{'segment': [3, 1], 'score': 1}]}}))
+    bad.write_text(json.dumps({'results': {'q9': [{'segment': [3, 'x'], 'score': 1}]}}))
     with pytest.raises(InputError, match=r"query 'q9', field 'results\[0\].segment'"):
         read_grounding_predictions(bad)
     bad.write_text(json.dumps({'queries': []}))
@@ -66,3 +66,23 @@ def test_reconcile_video_prefix():
     assert fixed['video_id'].tolist() == ['a', 'b'] and 'stripped' in note
     same, note = reconcile_video_prefix(frame, ['v_a'])
     assert same is frame and note == ''
+
+
+def test_reversed_and_negative_segments_are_kept_with_one_warning_each(tmp_path):
+    # The official evaluators accept both (they just get the tIoU their formula gives),
+    # so the reader keeps them and says so once per kind, naming the first offender.
+    path = tmp_path / 'det.json'
+    path.write_text(json.dumps({'results': {
+        'a': [{'label': 'x', 'score': 1, 'segment': [0, 1]},
+              {'label': 'x', 'score': 1, 'segment': [5, 2]}],
+        'b': [{'label': 'x', 'score': 1, 'segment': [9, 4]},
+              {'label': 'x', 'score': 1, 'segment': [-3, -1]}]}}))
+    with pytest.warns(UserWarning) as caught:
+        frame = read_action_submission(path)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2
+    assert "2 of 4 predictions have end < start (first: video 'a', segment [5.0, 2.0])" \
+        in messages[0]
+    assert "1 of 4 predictions end before 0 s (first: video 'b'" in messages[1]
+    assert frame[['t_start', 't_end']].to_numpy().tolist() == [[0, 1], [5, 2], [9, 4],
+                                                                [-3, -1]]

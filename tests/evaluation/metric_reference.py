@@ -14,15 +14,29 @@ import numpy as np
 
 
 def tiou(a, b) -> float:
+    """``segment_iou`` as eval_detection.py computes it, numpy division included: a union
+    of 0 gives NaN (which then *matches*: ``NaN < thr`` is False), a negative one -0.0."""
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
     union = (b[1] - b[0]) + (a[1] - a[0]) - inter
-    return inter / union if union > 0 else 0.0
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return float(np.float64(inter) / np.float64(union))
 
 
 def hull_tiou(a, b) -> float:
+    """2D-TAN's ``iou``: hull union clipped at 0, numpy division (0/0 is NaN)."""
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
+    union = max(0.0, max(a[1], b[1]) - min(a[0], b[0]))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return float(np.float64(inter) / np.float64(union))
+
+
+def matlab_overlap(i1, i2) -> float:
+    """THUMOS14 kit ``intervalsingleoverlapvalseconds`` (normtype 0), line by line: each
+    interval sorted first, 0 unless the intersection is positive."""
+    i1, i2 = [min(i1), max(i1)], [min(i2), max(i2)]
+    ua = max(i1[1], i2[1]) - min(i1[0], i2[0])
+    iw = min(i1[1], i2[1]) - max(i1[0], i2[0])
+    return iw / ua if iw > 0 else 0.0
 
 
 def voc_ap(prec, rec) -> float:
@@ -166,7 +180,7 @@ def thumos_matlab_ap(gt, ambiguous, preds, class_name, thr):
         det = sorted(det, key=lambda x: -x[4])  # MATLAB sort is stable
         free = [True] * len(det)
         for x in g:
-            ov = [hull_tiou((x[1], x[2]), (d[1], d[2])) for d in det]
+            ov = [matlab_overlap((x[1], x[2]), (d[1], d[2])) for d in det]
             ind = [i for i in range(len(det)) if free[i]]
             if not ind:
                 continue
@@ -174,7 +188,8 @@ def thumos_matlab_ap(gt, ambiguous, preds, class_name, thr):
             im = next(i for i in ind if ov[i] == vm)  # MATLAB max: first occurrence
             if vm > thr:
                 free[im] = False
-        amb_hit = [any(min(d[2], a[2]) - max(d[1], a[1]) > 0 for a in amb) for d in det]
+        amb_hit = [any(matlab_overlap((a[1], a[2]), (d[1], d[2])) > 0 for a in amb)
+                   for d in det]
         for i, d in enumerate(det):
             if not free[i]:
                 confs.append(d[4])

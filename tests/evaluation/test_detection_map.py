@@ -131,6 +131,43 @@ def test_matches_brute_force_on_random_cases(seed):
     assert reference.isclose(got.average_mAP, float(np.mean(want)))
 
 
+def degenerate_case(rng):
+    """Zero-length ground truths and predictions, and reversed predictions whose lengths
+    often cancel a ground truth's (official tIoU 0/0 = NaN, which matches)."""
+    gt, pred = [], []
+    for v in range(4):
+        for _ in range(3):
+            s = float(rng.integers(0, 6))
+            gt.append((f'v{v}', s, s + float(rng.integers(0, 3)), 'x'))
+    for v in range(5):
+        for _ in range(8):
+            s = float(rng.integers(0, 6))
+            pred.append((f'v{v}', s, s + float(rng.integers(-2, 3)), 'x',
+                         float(rng.integers(0, 4)) / 4))
+    return gt, pred
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_degenerate_segments_are_scored_like_eval_detection(seed):
+    gt, pred = degenerate_case(np.random.default_rng(seed))
+    assert any(e < s for _, s, e, *_ in pred) and any(e == s for _, s, e, _ in gt)
+    thresholds = [0.1, 0.5, 0.95]
+    _, want = reference.detection_ap(gt, pred, thresholds)
+    got = evaluate_detection(*frames(gt, pred), tiou_thresholds=thresholds)
+    for t in range(len(thresholds)):
+        assert reference.isclose(got.mAP[t], want[t][0]), (t, got.mAP, want)
+
+
+def test_hand_worked_nan_match_of_a_reversed_prediction():
+    # GT [0, 2] (length 2); prediction [5, 3] (length -2): intersection 0, union
+    # 2 + (-2) - 0 = 0, official tIoU 0/0 = NaN, and NaN < 0.5 is False: a true positive.
+    # Prediction [7, 4] (length -3): union -1, tIoU -0.0 < 0.5: a false positive.
+    gt, pred = frames([('a', 0, 2, 'x')], [('a', 5, 3, 'x', 0.9), ('a', 7, 4, 'x', 0.8)])
+    assert evaluate_detection(gt, pred, [0.5]).mAP == [1.0]
+    gt, pred = frames([('a', 0, 2, 'x')], [('a', 7, 4, 'x', 0.9), ('a', 5, 3, 'x', 0.8)])
+    assert evaluate_detection(gt, pred, [0.5]).mAP == [0.5]   # FP, then TP at rank 2
+
+
 def test_mmaction2_public_case(shared_annotations):
     """mmaction2's tests/data/eval_localization: public expected average mAP."""
     folder = shared_annotations / 'open-mmlab_mmaction2'

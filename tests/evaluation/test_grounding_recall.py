@@ -59,3 +59,21 @@ def test_matches_2dtan_loops(seed):
         got = evaluate_grounding(*frames(gt, preds), nms_threshold=nms_thresh)
         assert got.recall == want
         assert reference.isclose(got.miou, want_miou)
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_reversed_and_zero_length_predictions_match_2dtan(seed):
+    # 2D-TAN's eval accepts them: its NMS suppresses a 0/0 overlap (NaN), its IoU of a
+    # reversed candidate with the ground truth is 0.
+    rng = np.random.default_rng(70 + seed)
+    gt = {f'q{q}': (float(s), float(s + 1 + rng.integers(0, 5))) for q, s in
+          enumerate(rng.integers(0, 8, 20))}
+    preds = {q: [(float(a), float(a + rng.integers(-3, 4)), float(rng.integers(0, 3)))
+                 for a in rng.integers(0, 8, 10)] for q in gt}
+    assert any(e < s for items in preds.values() for s, e, _ in items)
+    for nms_thresh in (0.5, 0.3):
+        want, want_miou = reference.grounding(gt, preds, [1, 5], [0.3, 0.5], nms_thresh)
+        got = evaluate_grounding(*frames(gt, preds), ious=[0.3, 0.5],
+                                 nms_threshold=nms_thresh)
+        assert got.recall == want
+        assert reference.isclose(got.miou, want_miou)

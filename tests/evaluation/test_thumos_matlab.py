@@ -75,6 +75,22 @@ def test_matches_literal_matlab_port(seed):
             assert abs(aps[t] - want) < 1e-12, (label, thr)
 
 
+@pytest.mark.parametrize('seed', range(3))
+def test_reversed_detections_are_flipped_like_matlab(seed):
+    # MATLAB sorts each interval before overlapping: [7, 2] is scored as [2, 7].
+    rng = np.random.default_rng(50 + seed)
+    gt = [(f'v{v}', float(s), float(s + 1 + rng.integers(0, 4)), 'x')
+          for v in range(3) for s in rng.integers(0, 8, 3)]
+    amb = [('v0', 8.0, 9.0, 'Ambiguous')]
+    pred = [(f'v{v}', float(a), float(b), 'x', float(rng.integers(0, 4)))
+            for v in range(3) for a, b in rng.integers(0, 10, (8, 2))]   # many reversed
+    assert any(b < a for _, a, b, *_ in pred)
+    for thr in (0.1, 0.5):
+        got = evaluate_thumos14_matlab(frame(gt), frame(pred, score=True), frame(amb),
+                                       tiou_thresholds=[thr]).mAP[0]
+        assert abs(got - reference.thumos_matlab_ap(gt, amb, pred, 'x', thr)) < 1e-12
+
+
 def test_real_thumos14_ground_truth_with_ambiguous(shared_annotations):
     """The published THUMOS14 test CSV (Ambiguous rows kept), 30 videos, seeded detections."""
     from pal_eval.data.annotations import load_thumos14

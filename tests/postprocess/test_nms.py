@@ -10,9 +10,12 @@ from pal_eval.postprocess.nms import nms
 def loop_nms(segments, scores, threshold, top_k=None):
     """Reference: visit by score (stable), keep unless some kept one overlaps > threshold."""
     def tiou(a, b):
+        # 2D-TAN's ovr = inter / (len_i + len_j - inter), numpy float division: 0/0 is
+        # NaN, and NaN <= threshold is False (suppressed), as in its np.where(ovr <= t).
         inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
         union = (a[1] - a[0]) + (b[1] - b[0]) - inter
-        return inter / union if union > 0 else 0.0
+        with np.errstate(invalid='ignore', divide='ignore'):
+            return np.float64(inter) / np.float64(union)
 
     order = sorted(range(len(scores)), key=lambda i: -scores[i])  # Python sort is stable
     keep = []
@@ -29,6 +32,14 @@ def test_hand_worked():
     # [1,10] vs [0,10] = 0.9 > 0.5 -> dropped; [0,5] vs [0,10] = 0.5, not > 0.5 -> kept
     assert nms(segs, [0.9, 0.8, 0.7, 0.6], 0.5).tolist() == [0, 2, 3]
     assert nms(segs, [0.9, 0.8, 0.7, 0.6], 0.5, top_k=2).tolist() == [0, 2]
+
+
+def test_zero_union_pairs_are_suppressed_like_2dtan_nan():
+    # two zero-length segments: 0/0 -> NaN -> suppressed; a reversed [6, 4] (length -2)
+    # against [0, 2]: union 2 - 2 - 0 = 0 -> suppressed too; [3, 3] vs [0, 2]: union 2,
+    # tIoU 0 -> kept
+    assert nms([[1, 1], [5, 5]], [0.9, 0.8], 0.5).tolist() == [0]
+    assert nms([[0, 2], [6, 4], [3, 3]], [0.9, 0.8, 0.7], 0.5).tolist() == [0, 2]
 
 
 def test_ties_keep_input_order():
