@@ -217,6 +217,10 @@ def _run_detection(args, subset: str, thresholds: list[float]):
     annotations = load_action_ground_truth(args.gt, subset)
     predictions = _read_actions(args, annotations, with_labels=True)
     if args.protocol == 'thumos14-matlab':
+        if annotations.ambiguous.empty:
+            _warn(f'{args.gt}: no Ambiguous segments in subset {subset!r}; the MATLAB '
+                  'protocol drops detections that overlap them, so this result can be '
+                  'lower than the official one (the THUMOS14 CSV or txt folder has them)')
         result = evaluate_thumos14_matlab(annotations.instances, predictions,
                                           annotations.ambiguous, thresholds, args.strict)
     else:
@@ -241,12 +245,18 @@ def _run_proposal(args, subset: str, thresholds: list[float]):
     from pal_eval.evaluation.inputs import load_action_ground_truth
     from pal_eval.evaluation.proposal import DEFAULT_AR_AT, evaluate_proposals
 
+    if not (math.isfinite(args.max_avg_proposals) and args.max_avg_proposals > 0):
+        raise PalEvalError(f'--max-avg-proposals must be a positive number, got '
+                           f'{args.max_avg_proposals}')
     annotations = load_action_ground_truth(args.gt, subset)
     proposals = _read_actions(args, annotations, with_labels=False)
     ar_at = [n for n in DEFAULT_AR_AT if n <= args.max_avg_proposals
              and float(n * 100 / args.max_avg_proposals).is_integer()]
-    result = evaluate_proposals(annotations.instances, proposals, args.max_avg_proposals,
-                                thresholds, ar_at)
+    try:
+        result = evaluate_proposals(annotations.instances, proposals,
+                                    args.max_avg_proposals, thresholds, ar_at)
+    except PalEvalError as exc:   # e.g. no proposal kept: say which file
+        raise InputError(args.pred, str(exc)) from None
     row = {f'AR@{n}': 100 * v for n, v in result.ar_at.items()}
     row['AUC'] = 100 * result.auc
     title = (f'proposal AR@AN (subset {subset!r}, {len(thresholds)} tIoU thresholds '
@@ -263,8 +273,7 @@ def _run_grounding(args):
     from pal_eval.evaluation.grounding import evaluate_grounding
     from pal_eval.evaluation.inputs import load_grounding_ground_truth
 
-    recalls = [int(v) for v in parse_float_list(args.recalls, '--recalls')]
-    ious = parse_float_list(args.ious, '--ious')
+    recalls, ious = _grounding_options(args)
     queries = load_grounding_ground_truth(args.gt, args.subset)
     predictions = read_grounding_predictions(args.pred)
     if not predictions['query_id'].isin(set(queries['query_id'].astype(str))).any():
@@ -282,6 +291,20 @@ def _run_grounding(args):
              + frame.to_string(float_format=lambda v: f'{v:.2f}')
              + f'\nmIoU: {100 * result.miou:.2f}')
     return result.to_dict(), table, ('grounding', result)
+
+
+def _grounding_options(args) -> tuple[list[int], list[float]]:
+    """``--recalls`` (positive integers), ``--ious`` in [0, 1), a finite ``--nms-thresh``."""
+    values = parse_float_list(args.recalls, '--recalls')
+    if not all(v >= 1 and float(v).is_integer() for v in values):
+        raise PalEvalError(f'--recalls must be positive integers, got {args.recalls!r}')
+    ious = parse_float_list(args.ious, '--ious')
+    if not all(0 <= m < 1 for m in ious):
+        raise PalEvalError(f'--ious must be in [0, 1) (a hit needs IoU > m), got {ious}')
+    if not (math.isfinite(args.nms_thresh) and args.nms_thresh >= 0):
+        raise PalEvalError(f'--nms-thresh must be a number >= 0 (>= 1 disables NMS), got '
+                           f'{args.nms_thresh}')
+    return [int(v) for v in values], ious
 
 
 def _render_plot(plot, path: Path) -> bytes:

@@ -264,3 +264,39 @@ def test_reversed_predictions_are_scored_with_one_warning(files, capsys):
     # jump: FP (reversed: tIoU 0 with both ground truths) then TP -> AP 1/2 * 1/2 recall
     metrics = json.loads((folder / 'm.json').read_text())
     assert metrics['ap_per_class']['jump'] == [0.25]
+
+
+@pytest.mark.parametrize('option, value, expected', [
+    ('--ious', '1.5', '--ious must be in [0, 1)'),
+    ('--ious', '-0.1', '--ious must be in [0, 1)'),
+    ('--nms-thresh', 'nan', '--nms-thresh must be a number >= 0'),
+    ('--nms-thresh', '-1', '--nms-thresh must be a number >= 0'),
+    ('--recalls', '1.5', '--recalls must be positive integers'),
+    ('--recalls', '0', '--recalls must be positive integers'),
+])
+def test_grounding_options_out_of_range_are_errors(tmp_path, capsys, option, value,
+                                                   expected):
+    gt = tmp_path / 'gt.json'
+    gt.write_text(json.dumps({'queries': [
+        {'query_id': 'q1', 'video': 'v', 'duration': 10, 'segment': [0, 5],
+         'sentence': 'a person runs'}]}))
+    pred = tmp_path / 'p.json'
+    pred.write_text(json.dumps({'results': {'q1': [{'segment': [0, 5], 'score': 1}]}}))
+    code, _, err = run(capsys, 'grounding', '--gt', str(gt), '--pred', str(pred),
+                       f'{option}={value}')
+    assert code == 2 and expected in err and err.count('\n') == 1, err
+
+
+@pytest.mark.parametrize('value', ['0', 'nan', '-5'])
+def test_max_avg_proposals_must_be_positive(files, capsys, value):
+    _, gt, pred = files
+    code, _, err = run(capsys, 'proposal', '--gt', str(gt), '--pred', str(pred),
+                       f'--max-avg-proposals={value}')
+    assert code == 2 and '--max-avg-proposals must be a positive number' in err
+
+
+def test_matlab_protocol_without_ambiguous_segments_warns(files, capsys):
+    _, gt, pred = files
+    code, _, err = run(capsys, 'detection', '--protocol', 'thumos14-matlab', '--subset',
+                       'validation', '--gt', str(gt), '--pred', str(pred))
+    assert code == 0 and 'no Ambiguous segments' in err
