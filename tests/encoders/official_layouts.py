@@ -71,6 +71,13 @@ MIXED = {'3b': (192, [64, 96, 128, 16, 32, 32]), '3c': (256, [128, 128, 192, 32,
          '5c': (832, [384, 192, 384, 48, 128, 128])}
 
 
+#: CoCLR's ``blockN`` Sequentials and the named layers they hold again (index -> name).
+COCLR_BLOCKS = {'block1': {0: 'Conv_1a'}, 'block2': {1: 'Conv_2b', 2: 'Conv_2c'},
+                'block3': {1: 'Mixed_3b', 2: 'Mixed_3c'},
+                'block4': {i: f'Mixed_4{c}' for i, c in enumerate('bcdef', start=1)},
+                'block5': {1: 'Mixed_5b', 2: 'Mixed_5c'}}
+
+
 def coclr_s3d() -> list:
     """``S3D()`` of backbone/s3dg.py: named layers, then each ``blockN`` Sequential again."""
     mixed = MIXED
@@ -78,12 +85,8 @@ def coclr_s3d() -> list:
               'Conv_2b': coclr_basic('Conv_2b', 64, 64),
               'Conv_2c': coclr_stconv('Conv_2c', 64, 192, 3)}
     layers.update({f'Mixed_{k}': coclr_inception(f'Mixed_{k}', *v) for k, v in mixed.items()})
-    blocks = {'block1': {0: 'Conv_1a'}, 'block2': {1: 'Conv_2b', 2: 'Conv_2c'},
-              'block3': {1: 'Mixed_3b', 2: 'Mixed_3c'},
-              'block4': {i: f'Mixed_4{c}' for i, c in enumerate('bcdef', start=1)},
-              'block5': {1: 'Mixed_5b', 2: 'Mixed_5c'}}
     keys = [item for entries in layers.values() for item in entries]
-    for block, members in blocks.items():
+    for block, members in COCLR_BLOCKS.items():
         for index, layer in members.items():
             keys += [(f'{block}.{index}.' + k[len(layer) + 1:], s) for k, s in layers[layer]]
     return keys
