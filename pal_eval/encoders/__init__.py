@@ -9,6 +9,6 @@
 * :mod:`.recognizer`: any mmaction2 recognizer config + checkpoint as an encoder;
 * :mod:`.flops`: FLOPs per clip and per video at the native input.
 
-Importing this package registers the architectures (see :mod:`pal_eval.registration`).
+Nothing is imported here, so the registry stays torch-free; :mod:`.models` registers the
+architectures (listed in :mod:`pal_eval.registration`).
 """
-from pal_eval.encoders import c3d, r2plus1d, s3d  # noqa: F401  (register MODELS)
