@@ -15,6 +15,7 @@ from pal_eval import compat
 REGISTERED_MODULES: tuple[str, ...] = (
     'pal_eval.evaluation.metrics',   # METRICS: detection mAP, AR@AN, grounding recall
     'pal_eval.pretrain',             # MODELS: PAL, MoCoV2, PALBackbone; TRANSFORMS; DATASETS
+    'pal_eval.encoders.models',      # MODELS: released encoders (CoCLR, XDC, RSPNet...)
     'pal_eval.data.datasets',        # DATASETS/TRANSFORMS: feature datasets for the heads
     'heads',                         # MODELS: BoundaryMatchingNetwork, GTAD, TAN2D
 )

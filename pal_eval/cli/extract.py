@@ -18,8 +18,14 @@ from pal_eval.errors import PalEvalError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``pal-eval extract``."""
     parser.add_argument('config', nargs='?', help='extraction config (configs/extraction/*.py)')
-    parser.add_argument('--checkpoint', help='exported backbone, PAL/MoCoV2 checkpoint, '
-                        'or "random" (seeded random init)')
+    parser.add_argument('--checkpoint', help='exported backbone, PAL/MoCoV2 checkpoint, a '
+                        'released encoder (CoCLR, XDC, VideoMoCo, RSPNet: recognised from its '
+                        'keys), an mmaction2 recognizer checkpoint (TAC), or "random"')
+    parser.add_argument('--encoder', help='registered encoder name (pal-eval flops --encoders '
+                        'lists them): the architecture of --checkpoint random, or the method '
+                        'a released file is read as')
+    parser.add_argument('--recognizer-config', help='mmaction2 recognizer config whose '
+                        'backbone --checkpoint holds (I3D, SlowFast, TSN, VideoMAE...)')
     parser.add_argument('--videos', help='folder of videos, or a list file (one path per line, '
                         'or "video_id<TAB>path")')
     parser.add_argument('--out', required=True, help='feature folder')
@@ -96,7 +102,9 @@ def _extract(args: argparse.Namespace) -> int:
         raise PalEvalError('--batch-size must be >= 1 and --workers >= 0')
     seed = args.seed if args.seed is not None else int(cfg.get('seed', 0))
     model, meta = load_encoder(args.checkpoint, device=args.device, seed=seed,
-                               random_init=dict(cfg.get('random_init') or {}))
+                               random_init=dict(cfg.get('random_init') or {}),
+                               encoder=args.encoder,
+                               recognizer_config=args.recognizer_config)
     settings = clip_settings_from_config(cfg, meta, config_path=args.config)
     print(f'extracting {len(mine)} of {len(entries)} videos (shard {args.shard}) with '
           f'{meta.get("arch")} ({meta.get("pretext")}), {settings.policy.name} clips of '

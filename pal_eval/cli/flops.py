@@ -5,6 +5,7 @@ Examples::
     pal-eval flops configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py \\
         --clips 4,6,8,10,12
     pal-eval flops CONFIG --compare-archs   # which backbone matches the paper's 3.58 G/clip
+    pal-eval flops --encoders all           # every registered encoder at its native input
 """
 from __future__ import annotations
 
@@ -27,7 +28,17 @@ def _clip_list(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``pal-eval flops``."""
-    parser.add_argument('config', type=Path, help='a pretraining config (PAL or MoCoV2)')
+    parser.add_argument('config', type=Path, nargs='?',
+                        help='a pretraining config (PAL or MoCoV2)')
+    parser.add_argument('--encoders', metavar='NAMES',
+                        help='"all" or a comma list of registered encoders: FLOPs/clip at '
+                        'their native input and FLOPs/video at equal features per video')
+    parser.add_argument('--video-seconds', type=float, default=180.0,
+                        help='with --encoders: reference video length (default 180 s)')
+    parser.add_argument('--video-fps', type=float, default=30.0,
+                        help='with --encoders: reference frame rate (default 30)')
+    parser.add_argument('--stride', type=int, default=4,
+                        help="with --encoders: PAL's feature stride in frames (default 4)")
     parser.add_argument('--clips', type=_clip_list, default=[4, 6, 8, 10, 12],
                         help='clips per composited video to tabulate (default 4,6,8,10,12)')
     parser.add_argument('--compare-archs', action='store_true',
@@ -39,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
     """Print MACs (fvcore convention) and FLOPs (= 2 x MACs) per clip and per video."""
     import mmengine  # noqa: F401  (registers pal-eval modules)
     from mmengine.config import Config
+
+    if args.encoders:
+        return _encoder_table(args)
+    if args.config is None:
+        raise PalEvalError('pal-eval flops needs CONFIG or --encoders')
 
     from pal_eval.pretrain.backbone import ARCHS, PALBackbone
     from pal_eval.pretrain.flops import PAPER_TABLE1_GFLOPS, clip_macs, video_table
@@ -78,4 +94,30 @@ def run(args: argparse.Namespace) -> int:
             macs = clip_macs(PALBackbone(arch=arch, base_channels=64), frames, size) / 1e9
             print(f'  {arch:<12} {macs:6.2f} GMACs  {2 * macs:6.2f} GFLOPs  '
                   f'(MACs/paper = {macs / paper_clip:.2f})')
+    return 0
+
+
+def _encoder_table(args: argparse.Namespace) -> int:
+    """Print the encoders' FLOPs/clip and FLOPs/video as a markdown table."""
+    from pal_eval.encoders.flops import PAL_ROW, encoder_table, features_per_video
+    from pal_eval.encoders.registry import ENCODERS
+    from pal_eval.registration import register_all_modules
+
+    register_all_modules()
+    known = [PAL_ROW['name'], *ENCODERS]
+    names = known if args.encoders == 'all' else [n for n in args.encoders.split(',') if n]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PalEvalError(f'unknown encoder(s) {", ".join(unknown)}; known: {", ".join(known)}')
+    features = features_per_video(args.video_seconds, args.video_fps, args.stride)
+    print(f'FLOPs = 2 x MACs (fvcore/mmengine count); per video: {features} features '
+          f'({args.video_seconds:g} s at {args.video_fps:g} fps, one every {args.stride} '
+          'frames, equal for every encoder)')
+    print('| encoder | method | architecture | native input (TxHxW) | GFLOPs/clip | '
+          'GFLOPs/video |')
+    print('|---|---|---|---|---:|---:|')
+    for row in encoder_table(names, features=features):
+        print(f'| {row["name"]} | {row["method"]} | {row["architecture"]} | '
+              f'{row["native_input"]} | {row["gflops_per_clip"]:.2f} | '
+              f'{row["gflops_per_video"]:.0f} |')
     return 0

@@ -11,11 +11,20 @@ An extraction config (``configs/extraction/*.py``, an MMEngine config) holds::
     data = dict(batch_size=8, num_workers=2)
     seed = 0                              # for --checkpoint random
     random_init = dict(base_channels=16)  # for --checkpoint random: encoder overrides
+    equal_features = dict(target_frames_per_clip=4,  # optional: PAL's clip defines the
+                          target_frame_interval=1,   # feature grid every encoder yields
+                          span='native')             # or 'match' (equal_features.py)
 
 ``None`` overrides take the values stored with the encoder (its export metadata).
+
+Encoders (:func:`load_encoder`): our ``PALBackbone`` (exported / PAL / MoCoV2 files,
+``random``), the released encoders of :mod:`pal_eval.encoders` (recognised from the file,
+or ``--encoder NAME``), and any mmaction2 recognizer (``--recognizer-config``, or a
+checkpoint of a recognizer trained here, e.g. the TAC baseline, which carries its config).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -28,21 +37,27 @@ DEFAULT_STD = (58.395, 57.12, 57.375)
 
 
 def load_encoder(checkpoint: str, *, device: str = 'cpu', seed: int = 0,
-                 random_init: dict | None = None):
-    """Load a ``PALBackbone`` in eval mode with its metadata.
+                 random_init: dict | None = None, encoder: str | None = None,
+                 recognizer_config: str | os.PathLike | None = None):
+    """Load any supported encoder in eval mode with its metadata.
 
     Args:
-        checkpoint: An exported backbone, a raw PAL/MoCoV2 checkpoint, or ``'random'``
-            (random initialisation seeded with ``seed``).
+        checkpoint: A weight file, or ``'random'`` (random initialisation seeded with ``seed``).
+            Files: an exported backbone or PAL / MoCoV2 checkpoint (``PALBackbone``), a
+            released encoder of :data:`pal_eval.encoders.registry.ENCODERS` (recognised by its
+            keys), or an mmaction2 recognizer checkpoint (TAC: the config travels with it).
         device: Torch device.
         seed: Seed of the random initialisation.
-        random_init: For ``'random'``, metadata overrides (``arch``, ``base_channels``...).
+        random_init: For ``'random'`` PALBackbones, metadata overrides (``base_channels``...).
+        encoder: A registered encoder name: its architecture for ``'random'``, or the method
+            a released file is read as (when its keys fit several).
+        recognizer_config: An mmaction2 recognizer config whose backbone ``checkpoint`` holds.
 
     Returns:
         ``(module, meta)``; ``meta`` gains ``checkpoint`` and ``source_sha256``.
 
     Raises:
-        InputError: the checkpoint file is missing.
+        InputError: the checkpoint is missing or fits no supported layout (one line).
         PalEvalError: the pretraining package cannot load encoders.
     """
     try:
@@ -50,17 +65,63 @@ def load_encoder(checkpoint: str, *, device: str = 'cpu', seed: int = 0,
     except ImportError as exc:
         raise PalEvalError(f'cannot load encoders: pal_eval.pretrain.export.load_backbone is '
                            f'not available ({exc})') from None
+    if recognizer_config is not None:
+        from pal_eval.encoders.recognizer import load_recognizer
+
+        path = None if checkpoint == 'random' else _existing(checkpoint)
+        return load_recognizer(load_config(recognizer_config), path, device=device,
+                               config_path=recognizer_config)
+    if checkpoint == 'random' and encoder is not None:
+        from pal_eval.encoders.external import random_external
+
+        return random_external(encoder, seed=seed, device=device)
     if checkpoint == 'random':
         model, meta = load_backbone(None, device=device, seed=seed, **(random_init or {}))
         meta = {**meta, 'checkpoint': 'random', 'source_sha256': f'random-init-seed-{seed}'}
-    else:
-        path = Path(checkpoint)
-        if not path.is_file():
-            raise InputError(path, 'checkpoint not found (a file, or "random")')
-        model, meta = load_backbone(str(path), device=device)
-        meta = {**meta, 'checkpoint': str(path),
-                'source_sha256': meta.get('source_sha256') or file_sha256(path)}
+        return model.eval(), meta
+    path = _existing(checkpoint)
+    kind, obj = checkpoint_kind(path)
+    if encoder is not None or kind == 'external':
+        from pal_eval.encoders.external import load_external
+
+        return load_external(path, name=encoder, device=device, obj=obj)
+    if kind == 'recognizer':
+        from pal_eval.encoders.recognizer import config_of_checkpoint, load_recognizer
+
+        return load_recognizer(config_of_checkpoint(obj, path), path, device=device,
+                               config_path=f'{path} (stored config)', obj=obj)
+    model, meta = load_backbone(str(path), device=device)
+    meta = {**meta, 'checkpoint': str(path),
+            'source_sha256': meta.get('source_sha256') or file_sha256(path)}
     return model.eval(), meta
+
+
+def _existing(checkpoint) -> Path:
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise InputError(path, 'checkpoint not found (a file, or "random")')
+    return path
+
+
+def checkpoint_kind(path: str | os.PathLike) -> tuple[str, object]:
+    """``('palbackbone' | 'recognizer' | 'external', loaded object)`` of a weight file.
+
+    Our files carry metadata: an exported backbone has ``meta.backbone_cfg``, an MMEngine
+    checkpoint ``meta.cfg`` (a recognizer's, e.g. TAC, or a PAL / MoCoV2 run's). Anything
+    else is a released encoder whose layout :mod:`pal_eval.encoders.external` recognises.
+    """
+    from pal_eval.encoders.recognizer import is_recognizer_checkpoint
+    from pal_eval.pretrain.checkpoint import safe_torch_load
+
+    obj = safe_torch_load(path)
+    meta = obj.get('meta') if isinstance(obj, dict) else None
+    if isinstance(meta, dict) and 'backbone_cfg' in meta:
+        return 'palbackbone', obj
+    if is_recognizer_checkpoint(obj):
+        return 'recognizer', obj
+    if isinstance(meta, dict) and meta.get('cfg'):
+        return 'palbackbone', obj
+    return 'external', obj
 
 
 def _size(value) -> tuple[int, int]:
@@ -108,9 +169,35 @@ def clip_settings_from_config(cfg, encoder_meta: dict, *,
         input_size = _size(pick('input_size'))
     except (ValueError, TypeError) as exc:
         raise InputError(config_path, str(exc), field='sampling') from None
+    if cfg.get('equal_features') is not None:
+        policy = _equal_features_policy(cfg['equal_features'], policy, config_path)
     mean = tuple(float(v) for v in encoder_meta.get('mean') or DEFAULT_MEAN)
     std = tuple(float(v) for v in encoder_meta.get('std') or DEFAULT_STD)
     return ClipSettings(policy, input_size, mean, std)
+
+
+#: keys of an extraction config's ``equal_features`` section
+EQUAL_FEATURES_KEYS = ('target_frames_per_clip', 'target_frame_interval', 'span')
+
+
+def _equal_features_policy(section, encoder_policy: SamplingPolicy, config_path):
+    """The encoder's clips aligned on PAL's feature grid (:mod:`.equal_features`)."""
+    from pal_eval.extraction.equal_features import equal_feature_sampling
+
+    section = dict(section)
+    unknown = sorted(set(section) - set(EQUAL_FEATURES_KEYS))
+    if unknown:
+        raise InputError(config_path, f'unknown key(s) {", ".join(unknown)}; known: '
+                         f'{", ".join(EQUAL_FEATURES_KEYS)}', field='equal_features')
+    try:
+        target = dataclasses.replace(
+            encoder_policy, frames_per_clip=int(section.get('target_frames_per_clip', 4)),
+            frame_interval=int(section.get('target_frame_interval', 1)))
+        return equal_feature_sampling(target, encoder_policy.frames_per_clip,
+                                      encoder_policy.frame_interval,
+                                      section.get('span', 'native'))
+    except (ValueError, TypeError) as exc:
+        raise InputError(config_path, str(exc), field='equal_features') from None
 
 
 def load_config(path: str | os.PathLike):

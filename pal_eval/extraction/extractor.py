@@ -36,12 +36,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from pal_eval.data.features import META_FILE, check_video_id, dump_meta, write_video_features
 from pal_eval.data.video_io import iter_frames, probe_video
 from pal_eval.errors import InputError, PalEvalError
-from pal_eval.extraction.sampling import (
-    SamplingPolicy,
-    clip_center_times,
-    clip_frame_indices,
-    resample_features,
-)
+from pal_eval.extraction.equal_features import plan_centers, plan_clips  # equal-features hook
+from pal_eval.extraction.sampling import SamplingPolicy, resample_features
 from pal_eval.io import read_json, write_json
 
 VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v')
@@ -191,7 +187,7 @@ def _chunks_of_video(entry: VideoEntry, settings: ClipSettings,
                      batch_size: int) -> Iterator[dict]:
     """Decode one video once and yield its clips, ``batch_size`` at a time, in order."""
     info = probe_video(entry.path)
-    plan = clip_frame_indices(info['num_frames'], info['fps'], settings.policy)
+    plan = plan_clips(info['num_frames'], info['fps'], settings.policy)
     num_chunks = math.ceil(len(plan) / batch_size)
     header = {'video_id': entry.video_id, 'num_chunks': num_chunks, 'num_clips': len(plan),
               'fps': info['fps'], 'num_frames': info['num_frames']}
@@ -291,12 +287,12 @@ def extract_from_frames(model: torch.nn.Module, frames: np.ndarray, fps: float,
         ``(features [T, C] float32, centers [T] seconds)``.
     """
     policy = settings.policy
-    plan = clip_frame_indices(len(frames), fps, policy)
+    plan = plan_clips(len(frames), fps, policy)
     parts = [encode_clips(model, normalise_clips(frames[plan[i:i + batch_size]], settings.mean,
                                                  settings.std), device=device, dtype=dtype)
              for i in range(0, len(plan), batch_size)]
     features = np.concatenate(parts).astype(np.float32)
-    centers = clip_center_times(len(frames), fps, policy)
+    centers = plan_centers(len(frames), fps, policy)
     if policy.num_snippets is not None:
         features, centers = resample_features(features, centers, len(frames) / fps,
                                               policy.num_snippets, policy.resample)
@@ -525,7 +521,7 @@ def _finish_video(out_dir: Path, video_id: str, features: np.ndarray, item: dict
     """Resample if the policy asks, check and write one video; returns a failure reason."""
     num_frames, fps = item['num_frames'], item['fps']
     duration = num_frames / fps
-    centers = clip_center_times(num_frames, fps, policy)
+    centers = plan_centers(num_frames, fps, policy)
     if len(centers) != len(features):
         return f'internal: {len(features)} features for {len(centers)} clips'
     if not np.isfinite(features).all():

@@ -21,6 +21,10 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
             cfg_options: {KEY: VALUE}}            # e.g. the unlabeled data's root
       random: {}                                  # random init, no pretraining
       tsp: {features_only: true}                  # only rows with data.<set>.features
+      tac: {pretrain_config: CONFIG, export: false}   # a recognizer: its checkpoint is
+                                                  # the extract --checkpoint (no export)
+      coclr: {checkpoint: FILE, encoder: coclr_s3d,   # released weights (--dry-run names
+              extract_config: {activitynet: CONFIG}}  # a missing file); per-set configs
     rows:
       - id: pal_gtad_anet         # results land in {work_dir}/results/<id>/metrics.json
         encoder: pal
@@ -42,6 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pal_eval.encoders.registry import ENCODERS
 from pal_eval.errors import InputError
 
 TASKS = ('detection', 'proposal', 'grounding')
@@ -140,6 +145,10 @@ GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, Untrim
 TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
 
 
+#: The released encoders of PAL's comparison: leaderboard encoder name -> registry name.
+RELEASED_ENCODERS = {'coclr': 'coclr_s3d', 'xdc': 'xdc_r2plus1d_18',
+                     'videomoco': 'videomoco_r2plus1d_18', 'rspnet': 'rspnet_s3dg'}
+
 #: The paper-scale reproduction (Kinetics-400 pretraining, real downstream data sets).
 #: Config names follow the project's convention; edit a copy (``--spec``) to change them.
 FULL_SCALE_SPEC: dict = {
@@ -179,9 +188,19 @@ FULL_SCALE_SPEC: dict = {
             'pretrain_config': project_config('pretrain/mocov2_*_k400.py'),
             'gpus': 8, 'cfg_options': {_UNLABELED_ROOT: '{data_root}/kinetics400'}},
         'random': {},
+        # TAC, the supervised baseline: a Recognizer3D with the PAL encoder on K400 labels.
+        'tac': {'pretrain_config': project_config('recognition/tac_*_k400.py'), 'gpus': 8,
+                'export': False},
+        # Released encoders (download each file to {data_root}/weights/), extracted with
+        # equal features per video on PAL's grid.
+        **{method: {'checkpoint': f'{{data_root}}/weights/{ENCODERS[name].weights_file}',
+                    'encoder': name, 'extract_config': {
+                        dataset: project_config(f'extraction/equal_features/*_{dataset}.py')
+                        for dataset in ('activitynet', 'thumos14', 'charades_sta')}}
+           for method, name in RELEASED_ENCODERS.items()},
     },
     'rows': [
-        row for encoder in ('pal', 'mocov2', 'random') for row in (
+        row for encoder in ('pal', 'mocov2', 'random', 'tac', *RELEASED_ENCODERS) for row in (
             {'id': f'{encoder}_bmn_anet', 'encoder': encoder, 'dataset': 'activitynet',
              'task': 'proposal',
              'head_config': project_config('proposal/bmn_*_activitynet.py'),
@@ -260,7 +279,13 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
         },
         'rows': [],
     }
-    for encoder in ('pal', 'mocov2', 'random'):
+    # TAC joins once the benchmark has the clips' labels (the generator writes them).
+    with_tac = (Path(root) / 'unlabeled' / 'labels.txt').is_file()
+    if with_tac:
+        spec['encoders']['tac'] = {
+            'pretrain_config': project_config('recognition/tac_*_synth.py'), 'gpus': 0,
+            'export': False, 'cfg_options': {_UNLABELED_ROOT: root}}
+    for encoder in ('pal', 'mocov2', 'random', *(['tac'] if with_tac else [])):
         spec['rows'] += [
             {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'proposal',
@@ -378,7 +403,10 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
                              record=row_id, record_kind='row', field='encoder')
         return []
     stages: list[Stage] = []
-    checkpoint = 'random'
+    checkpoint, quoted, weights = 'random', None, ()
+    if enc.get('checkpoint'):  # released weights, downloaded by the user
+        checkpoint = enc['checkpoint']
+        weights = (checkpoint,)
     if enc.get('pretrain_config'):
         config = enc['pretrain_config']
         pretrain_dir = f'{work}/pretrain/{encoder}'
@@ -398,24 +426,33 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
             inputs=tuple(v['videos'] for k, v in data.items()
                          if k in ('kinetics400', 'unlabeled') and 'videos' in v)))
         checkpoint = f'{pretrain_dir}/backbone.pth'
-        stages.append(Stage(
-            id=f'export/{encoder}', kind='export',
-            command=f'pal-eval export-backbone "$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
-                    f' --out {_q(checkpoint)}',
-            outputs=(checkpoint,), needs=(stages[0].id,)))
-    entry = data[source]
+        if enc.get('export', True):
+            stages.append(Stage(
+                id=f'export/{encoder}', kind='export',
+                command=f'pal-eval export-backbone "$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
+                        f' --out {_q(checkpoint)}',
+                outputs=(checkpoint,), needs=(stages[0].id,)))
+        else:  # a recognizer checkpoint (TAC) is read by extract as it is
+            quoted = f'"$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
+    entry = dict(data[source])
+    per_set = enc.get('extract_config')
+    if per_set:
+        entry['extract_config'] = per_set.get(source, entry.get('extract_config')) \
+            if isinstance(per_set, Mapping) else per_set
     for key in ('videos', 'extract_config'):
         if key not in entry:
             raise InputError(spec_path, 'missing (needed to extract features)', record=source,
                              record_kind='data set', field=key)
     features = f'{work}/features/{encoder}/{source}'
     seed = f' --seed {int(enc["seed"])}' if checkpoint == 'random' and 'seed' in enc else ''
+    name = f' --encoder {_q(enc["encoder"])}' if enc.get('encoder') else ''
     stages.append(Stage(
         id=f'extract/{encoder}/{source}', kind='extract',
-        command=f'pal-eval extract {_q(entry["extract_config"])} --checkpoint {_q(checkpoint)} '
+        command=f'pal-eval extract {_q(entry["extract_config"])} --checkpoint '
+                f'{quoted or _q(checkpoint)}{name} '
                 f'--videos {_q(entry["videos"])} --out {_q(features)}{seed}',
-        outputs=(features,), inputs=(entry['videos'],), configs=(entry['extract_config'],),
-        needs=tuple(s.id for s in stages[-1:])))
+        outputs=(features,), inputs=(entry['videos'], *weights),
+        configs=(entry['extract_config'],), needs=tuple(s.id for s in stages[-1:])))
     return stages
 
 

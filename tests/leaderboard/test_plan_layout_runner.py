@@ -27,13 +27,16 @@ def test_full_scale_plan_order_and_sharing():
     plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/data')
     ids = [s.id for s in plan.stages]
     assert len(ids) == len(set(ids))
-    # 3 encoders x 5 rows; PAL and MoCoV2 pretrain + export once each; one extraction per
-    # (encoder, video set: ActivityNet Captions reuses the ActivityNet features); one head
-    # and one evaluation per row.
+    # 8 encoders (PAL, MoCoV2, random, TAC, CoCLR, XDC, VideoMoCo, RSPNet) x 5 rows; PAL,
+    # MoCoV2 and TAC pretrain once each, PAL and MoCoV2 export (TAC's recognizer checkpoint
+    # is extracted as it is); one extraction per (encoder, video set: ActivityNet Captions
+    # reuses the ActivityNet features); one head and one evaluation per row.
     kinds = [s.kind for s in plan.stages]
     assert (kinds.count('pretrain'), kinds.count('export'), kinds.count('extract'),
-            kinds.count('head'), kinds.count('evaluate')) == (2, 2, 9, 15, 15)
-    assert len(plan.rows) == 15
+            kinds.count('head'), kinds.count('evaluate')) == (3, 2, 24, 40, 40)
+    assert len(plan.rows) == 40
+    assert '/data/weights/CoCLR-k400-rgb-128-s3d.pth.tar' in \
+        plan.stage('extract/coclr/activitynet').inputs
     assert plan.rows['pal_tan2d_anet_captions'][2] == 'extract/pal/activitynet'
     for row_id, stage_ids in plan.rows.items():
         positions = [ids.index(s) for s in stage_ids]
