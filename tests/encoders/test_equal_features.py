@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import VIDEOS, write_config
+from encoder_fixtures import VIDEOS, write_config
 
 from pal_eval.cli import main as cli_main
 from pal_eval.data.features import FeatureStore

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import VIDEOS, released_state_dict, write_config
+from encoder_fixtures import VIDEOS, released_state_dict, write_config
 from official_layouts import read_fixture
 
 from pal_eval.cli import main as cli_main
