@@ -678,3 +678,41 @@ def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
     test_queries = json.loads((tmp_path / 'synth' / 'annotations' /
                                'grounding_test.json').read_text())['queries']
     assert set(dumped['results']) == {q['query_id'] for q in test_queries}
+
+
+# ------------------------------------------------------------------- reproducing configs
+@pytest.mark.parametrize('name, pool, nms, tokenizer, kernel, layers', [
+    ('tan2d_feat_1xb32-16x16-k5l8-100e_charades-sta.py', 16, 0.45,
+     'whitespace_drop_final_period', 5, 8),
+    ('tan2d_feat_1xb32-64x64-k9l4-100e_activitynet-captions.py', 4, 0.5, 'whitespace', 9, 4),
+])
+def test_reproducing_configs_hold_the_official_settings(repo_root, tmp_path, name, pool, nms,
+                                                        tokenizer, kernel, layers):
+    """Values of microsoft/2D-TAN ``experiments/*/2D-TAN-*-pool.yaml`` and ``train.py``:
+    NUM_SAMPLE_CLIPS 256 with TARGET_STRIDE = FrameAvgPool stride ``pool``, NORMALIZE
+    True, PADDINGS [16, 0, ...], NMS_THRESH (Charades 0.45, ActivityNet 0.5),
+    ``clip_grad_norm_(..., 10)``, Adam 1e-4, batch 32, frozen glove.6B.300d."""
+    from mmengine.config import Config
+
+    from pal_eval.errors import InputError
+
+    cfg = Config.fromfile(repo_root / 'configs' / 'grounding' / name)
+    model = cfg.model
+    assert model.clip_pool == pool and model.num_clips * model.clip_pool == 256
+    assert cfg.train_pipeline[0] == dict(type='LoadGroundingClips', num_clips=256,
+                                         l2_normalize=True)
+    assert (model.map_kernel, model.map_layers, model.map_padding) == (kernel, layers, 16)
+    assert model.nms_thresh == cfg.val_evaluator.nms_thresh == cfg.test_evaluator.nms_thresh \
+        == nms
+    assert model.word_vectors.endswith('glove.6B.300d.txt') and model.freeze_word_vectors
+    assert model.tokenizer == tokenizer and model.word_dim == 300
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=10, norm_type=2)
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4 and cfg.train_dataloader.batch_size == 32
+    # No checkpoint is picked on the test split.
+    save_best = cfg.default_hooks.checkpoint.save_best
+    assert save_best is None or cfg.val_dataloader.dataset.ann_file != \
+        cfg.test_dataloader.dataset.ann_file
+    # The GloVe file is not shipped: building the model says which setting to fix.
+    with pytest.raises(InputError, match=r"field 'word_vectors'.*model\.word_vectors=None"):
+        TAN2D(**{k: v for k, v in model.items() if k != 'type'} | dict(
+            word_vectors=str(tmp_path / 'glove.6B.300d.txt')))
