@@ -59,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='grounding: m of IoU=m (default 0.3,0.5,0.7)')
     parser.add_argument('--nms-thresh', type=float, default=0.5,
                         help='grounding: NMS tIoU threshold before top-n (default 0.5)')
+    parser.add_argument('--time-precision', choices=['float64', 'float32'], default='float64',
+                        help="grounding: moment times as given (float64, default) or as "
+                             "2D-TAN's code holds them (float32, for R@5 parity; needs "
+                             'durations in --gt)')
     parser.add_argument('--strict', action='store_true',
                         help='error (instead of a counted warning) on predictions whose '
                              'label / query id is not in the ground truth')
@@ -280,7 +284,7 @@ def _run_grounding(args):
         raise _no_common_ids(args.pred, args.gt, predictions['query_id'],
                              queries['query_id'], 'query')
     result = evaluate_grounding(queries, predictions, recalls, ious, args.nms_thresh,
-                                args.strict)
+                                args.strict, time_precision=args.time_precision)
     if result.num_unmatched_predictions:
         _warn(f'{args.pred}: ignored {result.num_unmatched_predictions} predictions of '
               f'{len(result.unknown_queries)} query ids not in the ground truth '

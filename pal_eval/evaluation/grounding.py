@@ -9,6 +9,12 @@ Per query: candidates ranked by score (stable), greedy hard NMS at tIoU
 * ``mIoU`` = mean over queries of the IoU of the top-1 kept candidate.
 
 IoU uses the hull form of the union (``max(ends) - min(starts)``), as 2D-TAN's ``iou``.
+
+Moment times are used as given, in float64 (``time_precision='float64'``, the default).
+2D-TAN itself holds them in float32 (:func:`float32_moment_times`), which moves tIoUs
+that equal the NMS threshold (0.5 between grid moments is common) to either side of it
+and so changes which candidates reach the top 5: ``time_precision='float32'`` evaluates
+our predictions as 2D-TAN's code would (R@5 parity), and needs each query's duration.
 A query without any prediction counts as a miss with IoU 0 (2D-TAN would crash).
 Predictions for query ids absent from the ground truth are dropped and counted
 (``strict=True`` raises).
@@ -23,10 +29,14 @@ import pandas as pd
 
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.grouping import codes_in
-from pal_eval.evaluation.tiou import paired_tiou
+from pal_eval.evaluation.tiou import as_segments, paired_tiou
 from pal_eval.postprocess.nms import batched_nms
 
-__all__ = ['GroundingResult', 'evaluate_grounding', 'recall_key', 'UnknownQueryError']
+__all__ = ['GroundingResult', 'evaluate_grounding', 'recall_key', 'UnknownQueryError',
+           'float32_moment_times', 'TIME_PRECISIONS']
+
+#: Values of ``time_precision``: exact float64 times, or 2D-TAN's float32 ones.
+TIME_PRECISIONS = ('float64', 'float32')
 
 
 class UnknownQueryError(PalEvalError):
@@ -41,6 +51,43 @@ def recall_key(n: int, m: float) -> str:
         'R@5,IoU=0.7'
     """
     return f'R@{n},IoU={m:g}'
+
+
+def check_time_precision(name: str) -> str:
+    """``name`` if it is one of :data:`TIME_PRECISIONS`, else a one-line error."""
+    if name not in TIME_PRECISIONS:
+        raise PalEvalError(f'time_precision must be one of {", ".join(TIME_PRECISIONS)}, '
+                           f'got {name!r}')
+    return name
+
+
+def float32_moment_times(segments, durations) -> np.ndarray:
+    """Moment times as 2D-TAN holds them: ``float32(float32(t / d) * float32(d))``.
+
+    2D-TAN (``get_proposal_results`` of ``moment_localization/{train,test}.py``) turns
+    cell ``(a, b)`` of an ``N``-clip map into seconds as the float32 tensor
+    ``[a, b + 1] / N * duration``: the fraction (exact in float32, N being a power of
+    two) times the duration rounded to float32, the product rounded to float32. Its
+    ``eval.py`` then runs NMS and IoU in float64 on those values. For times of a map
+    over ``[0, d]`` computed in float64, ``t / d`` rounds back to the exact fraction in
+    float32, so this returns 2D-TAN's numbers bit for bit (checked for every cell of
+    20,000 random durations, N = 16 and 64). Other times are rounded the same way.
+
+    Args:
+        segments: ``[K, 2]`` times in seconds.
+        durations: ``[K]`` duration of each segment's video (> 0).
+
+    Returns:
+        float64 ``[K, 2]`` holding float32 values.
+
+    Examples:
+        >>> float32_moment_times([[0.0, 30.96 * 3 / 16]], [30.96]).tolist()
+        [[0.0, 5.804999828338623]]
+    """
+    segments = as_segments(segments)
+    durations = np.asarray(durations, dtype=np.float64).reshape(-1, 1)
+    fractions = (segments / durations).astype(np.float32)
+    return (fractions * durations.astype(np.float32)).astype(np.float64)
 
 
 @dataclass
@@ -70,7 +117,8 @@ class GroundingResult:
 def evaluate_grounding(queries: pd.DataFrame, predictions: pd.DataFrame,
                        recalls: Sequence[int] = (1, 5),
                        ious: Sequence[float] = (0.3, 0.5, 0.7),
-                       nms_threshold: float = 0.5, strict: bool = False) -> GroundingResult:
+                       nms_threshold: float = 0.5, strict: bool = False,
+                       time_precision: str = 'float64') -> GroundingResult:
     """2D-TAN grounding metrics.
 
     Args:
@@ -81,6 +129,9 @@ def evaluate_grounding(queries: pd.DataFrame, predictions: pd.DataFrame,
         ious: The ``m`` of ``IoU=m`` (strict ``>``).
         nms_threshold: NMS tIoU threshold (``>= 1`` disables NMS).
         strict: Raise on predictions for unknown query ids instead of dropping them.
+        time_precision: ``'float64'``: times as given; ``'float32'``: 2D-TAN's float32
+            times (:func:`float32_moment_times`, from ``queries['duration']``) for the NMS
+            and the IoU with the ground truth, whose times stay float64 as in 2D-TAN.
 
     Returns:
         A :class:`GroundingResult`.
@@ -98,6 +149,7 @@ def evaluate_grounding(queries: pd.DataFrame, predictions: pd.DataFrame,
     if not recalls or min(recalls) < 1:
         raise PalEvalError(f'recalls must be positive integers, got {recalls}')
     ious = [float(m) for m in ious]
+    check_time_precision(time_precision)
     query_index = pd.Index(queries['query_id'].astype(str).to_numpy())
     if query_index.has_duplicates:
         raise PalEvalError('duplicate query ids in the ground truth')
@@ -113,6 +165,15 @@ def evaluate_grounding(queries: pd.DataFrame, predictions: pd.DataFrame,
     segments = predictions[['t_start', 't_end']].to_numpy(dtype=np.float64)[known]
     scores = predictions['score'].to_numpy(dtype=np.float64)[known]
     query = query[known]
+    if time_precision == 'float32':
+        durations = queries['duration'].to_numpy(dtype=np.float64)
+        missing = ~(durations[query] > 0)
+        if missing.any():
+            raise PalEvalError(f"time_precision='float32' needs each query's video duration: "
+                               f'{len(np.unique(query[missing]))} queries with predictions '
+                               'have none (Charades-STA txt: give the durations, e.g. the '
+                               'canonical grounding JSON)')
+        segments = float32_moment_times(segments, durations[query])
 
     kept = batched_nms(segments, scores, query, nms_threshold, top_k=max(recalls))
     kept_query = query[kept]

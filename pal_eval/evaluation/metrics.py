@@ -40,7 +40,7 @@ from pal_eval.evaluation.detection import (
     ANET_TIOU_THRESHOLDS,
     evaluate_detection,
 )
-from pal_eval.evaluation.grounding import evaluate_grounding
+from pal_eval.evaluation.grounding import check_time_precision, evaluate_grounding
 from pal_eval.evaluation.inputs import load_action_ground_truth, load_grounding_ground_truth
 from pal_eval.evaluation.proposal import DEFAULT_AR_AT, evaluate_proposals
 from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
@@ -298,6 +298,9 @@ class GroundingRecallMetric(BaseMetric):
         recalls: ``n`` values.
         ious: ``m`` values (strict ``>``).
         nms_thresh: NMS tIoU threshold before taking the top ``n``.
+        time_precision: ``'float64'`` (exact, default) or ``'float32'``: 2D-TAN's float32
+            moment times (R@5 parity, :func:`~pal_eval.evaluation.grounding.evaluate_grounding`);
+            durations the ground truth lacks come from the samples' ``duration``.
         only_processed_queries: Restrict the ground truth to the processed queries.
         dump_path: Write the predictions here as grounding predictions JSON.
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
@@ -308,11 +311,13 @@ class GroundingRecallMetric(BaseMetric):
 
     def __init__(self, ann_file: str, subset: str | None = None,
                  recalls: Sequence[int] = (1, 5), ious: Sequence[float] = (0.3, 0.5, 0.7),
-                 nms_thresh: float = 0.5, only_processed_queries: bool = False,
+                 nms_thresh: float = 0.5, time_precision: str = 'float64',
+                 only_processed_queries: bool = False,
                  dump_path: str | None = None, collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ground_truth = _GroundTruthCache(load_grounding_ground_truth, ann_file, subset)
+        self.time_precision = check_time_precision(time_precision)
         self.recalls = [int(n) for n in recalls]
         self.ious = [float(m) for m in ious]
         self.nms_thresh = float(nms_thresh)
@@ -322,7 +327,9 @@ class GroundingRecallMetric(BaseMetric):
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Keep each query's candidates (numpy)."""
         for sample in data_samples:
-            self.results.append(_collect(sample, 'query_id', with_labels=False))
+            record = _collect(sample, 'query_id', with_labels=False)
+            record['duration'] = sample_field(sample, 'duration')
+            self.results.append(record)
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """``{'R@1,IoU=0.3': .., ..., 'mIoU': ..}`` as fractions."""
@@ -335,8 +342,13 @@ class GroundingRecallMetric(BaseMetric):
         if self.only_processed_queries:
             queries = queries[queries['query_id'].astype(str).isin(
                 set(predictions['query_id']))]
+        if self.time_precision == 'float32' and queries['duration'].isna().any():
+            # Charades-STA txt has no durations: the dataset's (feature sidecars) serve.
+            known = {r['query_id']: r['duration'] for r in results if r['duration']}
+            queries = queries.assign(duration=queries['duration'].fillna(
+                queries['query_id'].astype(str).map(known)))
         result = evaluate_grounding(queries, predictions, self.recalls, self.ious,
-                                    self.nms_thresh)
+                                    self.nms_thresh, time_precision=self.time_precision)
         if result.num_unmatched_predictions:
             _warn(f'GroundingRecallMetric: ignored {result.num_unmatched_predictions} '
                   'predictions of unknown query ids')

@@ -143,6 +143,9 @@ GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, Untrim
     'model.class_fusion.ann_file': '{annotations}',
 }
 TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
+# The real-data 2D-TAN configs read frozen GloVe 6B-300d (never downloaded): the data root holds it.
+TAN2D_GLOVE_OPTIONS = {**TAN2D_OPTIONS,
+                       'model.word_vectors': '{data_root}/glove/glove.6B.300d.txt'}
 
 
 #: The released encoders of PAL's comparison: leaderboard encoder name -> registry name.
@@ -218,12 +221,12 @@ FULL_SCALE_SPEC: dict = {
             {'id': f'{encoder}_tan2d_charades', 'encoder': encoder, 'dataset': 'charades_sta',
              'task': 'grounding',
              'head_config': project_config('grounding/tan2d_*_charades-sta.py'),
-             'extra_cfg_options': TAN2D_OPTIONS,
+             'extra_cfg_options': TAN2D_GLOVE_OPTIONS,
              'reference': ['tan2d_pool_charades_sta']},
             {'id': f'{encoder}_tan2d_anet_captions', 'encoder': encoder,
              'dataset': 'activitynet_captions', 'task': 'grounding',
              'head_config': project_config('grounding/tan2d_*_activitynet-captions.py'),
-             'extra_cfg_options': TAN2D_OPTIONS,
+             'extra_cfg_options': TAN2D_GLOVE_OPTIONS,
              'reference': ['tan2d_pool_anet_captions']},
         )
     ],

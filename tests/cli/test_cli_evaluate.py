@@ -81,6 +81,27 @@ def test_grounding_canonical_json(tmp_path, capsys):
     assert metrics['R@1,IoU=0.7'] == 0.5 and metrics['mIoU'] == 0.4
 
 
+def test_grounding_time_precision_flag(tmp_path, capsys):
+    """--time-precision float32: 2D-TAN's float32 times (the tie of
+    tests/evaluation/test_grounding_recall.py: R@2,IoU=0.7 0 in float64, 1 in float32)."""
+    d = 30.96
+    gt = tmp_path / 'g.json'
+    gt.write_text(json.dumps({'queries': [{'query_id': 'q', 'video': 'v', 'duration': d,
+                                           'segment': [0, d / 8], 'sentence': 's'}]}))
+    pred = tmp_path / 'p.json'
+    pred.write_text(json.dumps({'results': {'q': [{'segment': [0, d / 16], 'score': 0.9},
+                                                  {'segment': [0, d / 8], 'score': 0.8}]}}))
+    got = {}
+    for precision in ('float64', 'float32'):
+        out_file = tmp_path / f'{precision}.json'
+        code, _, err = run(capsys, 'grounding', '--gt', str(gt), '--pred', str(pred),
+                           '--recalls', '2', '--ious', '0.7', '--time-precision', precision,
+                           '--out', str(out_file))
+        assert code == 0, err
+        got[precision] = json.loads(out_file.read_text())['R@2,IoU=0.7']
+    assert got == {'float64': 0.0, 'float32': 1.0}
+
+
 def bad_pred(tmp_path, content):
     path = tmp_path / 'bad.json'
     path.write_text(content if isinstance(content, str) else json.dumps(content))

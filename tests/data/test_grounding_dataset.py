@@ -125,3 +125,16 @@ def test_bad_annotation_names_file_and_field(tmp_path):
     empty = canonical(tmp_path / 'empty.json', [])
     with pytest.raises(InputError, match='empty.json.*no query'):
         read_grounding_queries(empty)
+
+
+def test_l2_normalize_scales_each_feature_before_pooling(tmp_path):
+    """2D-TAN normalises each feature vector (``F.normalize(features, dim=1)``) before
+    averaging: features (3, 4) and (0, 2) -> (.6, .8) and (0, 1), one bin -> (.3, .9)
+    (pooling first and normalising after would give (1.5, 3) / |(1.5, 3)| instead)."""
+    write_video_features(tmp_path / 'feats', 'va', np.array([[3.0, 4.0], [0.0, 2.0]]),
+                         np.array([1.0, 3.0]), duration=4.0)
+    results = dict(feature_dir=str(tmp_path / 'feats'), video_id='va', duration=4.0)
+    clips = LoadGroundingClips(num_clips=1, l2_normalize=True).transform(dict(results))
+    assert clips['clips'][0].tolist() == pytest.approx([0.3, 0.9])
+    raw = LoadGroundingClips(num_clips=1).transform(dict(results))
+    assert raw['clips'].tolist() == [[1.5, 3.0]]

@@ -77,3 +77,50 @@ def test_reversed_and_zero_length_predictions_match_2dtan(seed):
                                  nms_threshold=nms_thresh)
         assert got.recall == want
         assert reference.isclose(got.miou, want_miou)
+
+
+# ------------------------------------------------------ 2D-TAN's float32 moment times
+def official_float32_time(fraction: float, duration: float) -> float:
+    """2D-TAN's ``get_proposal_results``: float32 ``index / N`` times float32 ``duration``."""
+    return float(np.float32(fraction) * np.float32(duration))
+
+
+def test_float32_times_are_2d_tan_numbers():
+    """Our float64 grid times of a 16-clip map over [0, d], through the option, equal
+    2D-TAN's float32 arithmetic ``float32(k / 16) * float32(d)`` for every k (rounding
+    the float64 value to float32 instead is not the same number for about 1 time in 5)."""
+    from pal_eval.evaluation.grounding import float32_moment_times
+
+    for duration in (30.96, 24.3, 17.53, 112.6):
+        edges = np.linspace(0.0, duration, 17)
+        segments = np.stack([edges[:-1], edges[1:]], axis=1)
+        got = float32_moment_times(segments, np.full(16, duration))
+        want = [[official_float32_time(k / 16, duration),
+                 official_float32_time((k + 1) / 16, duration)] for k in range(16)]
+        assert got.tolist() == want
+
+
+def test_float32_time_precision_changes_a_tie_at_the_nms_threshold():
+    """A 30.96 s video on a 16-clip grid, NMS 0.5 (hand-worked).
+
+    Candidates [0, d/16] (score .9) and [0, d/8] (.8), ground truth [0, d/8]. Their tIoU
+    is (d/16) / (d/16 + d/8 - d/16): in float64, d/16 + d/8 = 3d/16 loses its last bit
+    and the quotient is 0.5000000000000001 > 0.5, so [0, d/8] is suppressed and R@2 at
+    IoU 0.7 is 0 (the kept one has IoU 0.5). 2D-TAN's times are float32 values, whose
+    float64 sum is exact: tIoU 0.5, not > 0.5, both kept, R@2 = 1.
+    """
+    d = 30.96
+    queries = pd.DataFrame({'query_id': ['q'], 't_start': [0.0], 't_end': [d / 8],
+                            'duration': [d]})
+    preds = pd.DataFrame({'query_id': ['q', 'q'], 't_start': [0.0, 0.0],
+                          't_end': [d / 16, d / 8], 'score': [0.9, 0.8]})
+    exact = evaluate_grounding(queries, preds, recalls=[2], ious=[0.7])
+    official = evaluate_grounding(queries, preds, recalls=[2], ious=[0.7],
+                                  time_precision='float32')
+    assert exact.recall[(2, 0.7)] == 0.0 and official.recall[(2, 0.7)] == 1.0
+    # Top-1 IoU with the float64 ground truth: 0.5, and 0.49999998... from float32 times.
+    assert exact.miou == 0.5 and official.miou == pytest.approx(0.5, abs=1e-7)
+    with pytest.raises(PalEvalError, match="needs each query's video duration"):
+        evaluate_grounding(queries.assign(duration=np.nan), preds, time_precision='float32')
+    with pytest.raises(PalEvalError, match='time_precision must be one of'):
+        evaluate_grounding(queries, preds, time_precision='float16')

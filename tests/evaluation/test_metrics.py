@@ -106,3 +106,25 @@ def test_detection_metric_merges_overlapping_windows(gt_file):
     unmerged.process({}, [{k: v for k, v in w.items() if k != 'window_start'} for w in windows])
     # without merging: jump ranks TP, FP, TP -> AP (1 + 2/3) / 2; run AP 1
     assert unmerged.evaluate(size=3)['mAP@0.5'] == pytest.approx(((1 + 2 / 3) / 2 + 1) / 2)
+
+
+def test_grounding_metric_float32_times_take_missing_durations_from_samples(tmp_path):
+    """Charades-STA txt has no durations: in float32 mode the samples' ``duration`` serves.
+
+    Same tie as ``test_float32_time_precision_changes_a_tie_at_the_nms_threshold``:
+    30.96 s video, candidates [0, d/16] and [0, d/8], ground truth [0, d/8] (the query id
+    of line 1 of the txt is 'AB12C_0'): R@2,IoU=0.7 is 0 in float64, 1 in float32.
+    """
+    d = 30.96
+    gt = tmp_path / 'charades_sta_test.txt'
+    gt.write_text(f'AB12C 0.0 {d / 8!r}##person opens the door.\n')
+    sample = {'query_id': 'AB12C_0', 'duration': d,
+              'pred_segments': np.array([[0, d / 16], [0, d / 8]]),
+              'pred_scores': np.array([0.9, 0.8])}
+    results = {}
+    for precision in ('float64', 'float32'):
+        metric = METRICS.build(dict(type='GroundingRecallMetric', ann_file=str(gt),
+                                    recalls=[2], ious=[0.7], time_precision=precision))
+        metric.process({}, [dict(sample)])
+        results[precision] = metric.evaluate(size=1)['R@2,IoU=0.7']
+    assert results == {'float64': 0.0, 'float32': 1.0}

@@ -7,13 +7,18 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmaction.structures import ActionDataSample
 
 import pal_eval  # noqa: F401  (compat fixes and registration come first)
 from heads.tan2d import (
     TAN2D,
+    FrozenWordVectors,
     Vocabulary,
+    apply_map_convs,
     load_word_vectors,
+    map_conv_paddings,
+    map_conv_weights,
     max_pool_moment_map,
     moment_boundaries,
     moment_iou_map,
@@ -21,6 +26,8 @@ from heads.tan2d import (
     scaled_iou_targets,
     sparse_moment_mask,
     tokenize,
+    tokenize_whitespace,
+    tokenize_whitespace_drop_final_period,
 )
 from pal_eval.data.datasets.grounding import pool_features_to_clips
 from pal_eval.data.features import dump_meta, write_video_features
@@ -164,6 +171,7 @@ def test_vocabulary_travels_with_the_checkpoint():
 
 
 def test_word_vectors_file(tmp_path):
+    """Learned embeddings started from a file: its vectors, small random ones for the rest."""
     path = tmp_path / 'vectors.txt'
     path.write_text('red 1 2 3\nunused 9 9 9\ncircle 4 5 6\n')
     vocab = Vocabulary(['red', 'circle', 'left'])
@@ -172,9 +180,9 @@ def test_word_vectors_file(tmp_path):
     assert weights[vocab.index['red']].tolist() == [1, 2, 3]
     assert weights[vocab.index['circle']].tolist() == [4, 5, 6]
     assert weights[0].abs().sum() == 0  # padding stays zero
-    model = tiny_model(vocab, word_dim=3, word_vectors=str(path), freeze_word_vectors=True)
+    model = tiny_model(vocab, word_dim=3, word_vectors=str(path), freeze_word_vectors=False)
     assert model.sentence_encoder.embedding.weight[vocab.index['red']].tolist() == [1, 2, 3]
-    assert not model.sentence_encoder.embedding.weight.requires_grad
+    assert model.sentence_encoder.embedding.weight.requires_grad
 
 
 def test_word_vectors_errors_name_the_file(tmp_path):
@@ -186,6 +194,333 @@ def test_word_vectors_errors_name_the_file(tmp_path):
     bad.write_text('red 1 2\n')
     with pytest.raises(InputError, match=r"bad\.txt, line '1'.*expected 3"):
         load_word_vectors(bad, Vocabulary(['red']), 3)
+
+
+def test_word_vector_value_errors_name_the_line(tmp_path):
+    from pal_eval.errors import InputError
+
+    bad = tmp_path / 'bad.txt'
+    bad.write_text('red 1 2 3\ncircle 1 x 3\n')
+    with pytest.raises(InputError, match=r"bad\.txt, line '2'.*non-numeric"):
+        load_word_vectors(bad, Vocabulary(['red', 'circle']), 3)
+
+
+# ------------------------------------------------- 2D-TAN's text input: frozen GloVe vectors
+GLOVE_LINES = 'the 0.1 0.2 0.3\nperson 1 0 0\nopens 0 1 0\ndoor 0 0 1\nman 2 0 0\n'
+
+
+@pytest.fixture
+def glove(tmp_path):
+    path = tmp_path / 'glove.tiny.3d.txt'
+    path.write_text(GLOVE_LINES)
+    return str(path)
+
+
+def test_official_tokenizers():
+    """2D-TAN's words are ``sentence.split()``, lower-cased (``lib/datasets/*.py``).
+
+    The Charades loader first keeps the text before ``'.\\n'`` (every line of
+    ``charades_sta_*.txt`` ends so), so the final period goes; ActivityNet keeps it glued
+    to the last word, and inner punctuation stays glued in both.
+    """
+    assert tokenize_whitespace('A man holds the Camera.') == \
+        ['a', 'man', 'holds', 'the', 'camera.']
+    for sentence in ('person opens the door.', 'person opens the door'):
+        assert tokenize_whitespace_drop_final_period(sentence) == \
+            ['person', 'opens', 'the', 'door']
+    assert tokenize_whitespace_drop_final_period("Person's door, then.") == \
+        ["person's", 'door,', 'then']
+    assert Vocabulary(['a'], tokenizer='whitespace').encode('A b.') == [2, 1]
+    with pytest.raises(ValueError, match='unknown tokenizer'):
+        tiny_model(['red'], tokenizer='spaces')
+
+
+def test_frozen_word_vectors_are_the_file_lookups(glove):
+    """Frozen vectors (2D-TAN): every word of the file, unknown words zero, no parameters.
+
+    From the file: 'The person opens the door.' (Charades words) -> rows ``the``,
+    ``person``, ``opens``, ``the``, ``door`` = [.1 .2 .3], [1 0 0], [0 1 0], [.1 .2 .3],
+    [0 0 1]; 'Man camera.' (ActivityNet words) -> ``man`` = [2 0 0] although no training
+    sentence has it, and ``camera.`` is unknown -> [0 0 0].
+    """
+    charades = FrozenWordVectors(glove, 3, 'whitespace_drop_final_period')
+    assert len(charades) == 5
+    assert torch.equal(charades.embed('The person opens the door.'), torch.tensor(
+        [[0.1, 0.2, 0.3], [1, 0, 0], [0, 1, 0], [0.1, 0.2, 0.3], [0, 0, 1]]))
+    model = tiny_model(['unused'], word_dim=3, word_vectors=glove, tokenizer='whitespace')
+    assert not any('embedding' in key for key in model.state_dict())
+    encoder = model.sentence_encoder
+    _, (hidden, _) = encoder.lstm(torch.tensor([[[2.0, 0, 0], [0, 0, 0]]]))
+    assert torch.allclose(encoder(['Man camera.']), hidden[-1])
+    # A padded batch: each sentence's state after its own last word.
+    both = encoder(['Man camera.', 'the person opens the door'])
+    assert torch.allclose(both[0], hidden[-1][0], atol=1e-6)
+
+
+def test_missing_word_vector_file_is_one_clear_error(tmp_path):
+    from pal_eval.errors import InputError
+
+    with pytest.raises(InputError, match=r"missing\.txt, field 'word_vectors': word-vector "
+                                         r'file not found.*model\.word_vectors=None'):
+        tiny_model(['red'], word_dim=3, word_vectors=str(tmp_path / 'missing.txt'))
+
+
+def test_learned_and_frozen_checkpoints_do_not_mix(glove):
+    learned = tiny_model(['red'], word_dim=3)
+    frozen = tiny_model(['red'], word_dim=3, word_vectors=glove)
+    with pytest.raises(ValueError, match='learned its word embeddings'):
+        frozen.load_state_dict(learned.state_dict(), strict=False)
+    with pytest.raises(ValueError, match='frozen word vectors'):
+        learned.load_state_dict(frozen.state_dict(), strict=False)
+    frozen.load_state_dict(tiny_model(['red'], word_dim=3, word_vectors=glove).state_dict())
+
+
+# ----------------------------------------------------------- 2D-TAN's MapConv, hand-worked
+UPPER_4X4 = torch.triu(torch.ones(4, 4, dtype=torch.bool))
+
+
+def test_map_conv_paddings():
+    """All padding in the first layer: ``2 P = (k - 1) L`` (PADDINGS of the pool configs)."""
+    assert map_conv_paddings(5, 8) == [16] + [0] * 7      # Charades-STA K5L8
+    assert map_conv_paddings(9, 4) == [16, 0, 0, 0]       # ActivityNet K9L4
+    assert map_conv_paddings(3, 2, 2) == [2, 0]
+    with pytest.raises(ValueError, match='must be even'):
+        map_conv_paddings(4, 1)
+    with pytest.raises(ValueError, match='needs 2'):
+        map_conv_paddings(3, 2, 1)
+
+
+def test_map_conv_weights_hand_worked_4x4():
+    """One layer, k = 3, padding 1, on the dense 4 x 4 map (valid cells a <= b).
+
+    Valid cells in each 3 x 3 window, counted by hand, e.g. (0, 0): (0,0) (0,1) (1,1) = 3;
+    (1, 2): rows 0..2 x cols 1..3 hold 3 + 3 + 2 = 8; (2, 0): only (1, 1) = 1; (3, 0):
+    rows 2..3 x cols 0..1 hold none = 0. Weight = 1 / count, 0 where the count is 0.
+    """
+    counts = torch.tensor([[3, 5, 6, 4], [3, 6, 8, 6], [1, 3, 6, 5], [0, 1, 3, 3]],
+                          dtype=torch.float64)
+    [weight] = map_conv_weights(UPPER_4X4, 3, [1])
+    expected = torch.where(counts > 0, 1 / counts.clamp(min=1), 0.0)
+    assert torch.equal(weight, expected)
+
+
+def test_map_conv_layer_hand_worked_4x4():
+    """``ReLU(conv(x)) / count`` with a 3 x 3 kernel of ones and bias -3.
+
+    x = [[1 2 3 4], [0 5 6 7], [0 0 8 9], [0 0 0 10]] (zero below the diagonal).
+    Window sums by hand, then (sum - 3) / count: (0,0): 1+2+5 = 8 -> 5/3; (0,1):
+    1+2+3+5+6 = 17 -> 14/5; (1,2): 9 + 18 + 17 = 44 -> 41/8; (2,0): 5 -> 2/1; (3,0):
+    0 -> ReLU(-3) = 0; (3,1): 8 -> 5/1 (a cell outside the moment mask: not zeroed).
+    The former same-padding conv times the binary mask would give 5, 14, 41, 0, 0, 0.
+    """
+    x = torch.tensor([[1, 2, 3, 4], [0, 5, 6, 7], [0, 0, 8, 9], [0, 0, 0, 10]],
+                     dtype=torch.float64)[None, None]
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1).double()
+    conv.weight.data.fill_(1.0)
+    conv.bias.data.fill_(-3.0)
+    out = apply_map_convs(x, [conv], map_conv_weights(UPPER_4X4, 3, [1]))
+    expected = torch.tensor([[5 / 3, 14 / 5, 4, 17 / 4], [5 / 3, 11 / 3, 41 / 8, 17 / 3],
+                             [2, 16 / 3, 7, 37 / 5], [0, 5, 8, 8]], dtype=torch.float64)
+    assert torch.allclose(out[0, 0], expected, rtol=1e-12, atol=0)
+
+
+def test_map_conv_mask_dilates_by_one_radius_per_layer():
+    """Two layers, k = 3: padding 2 then 0, the map grows to 6 x 6 and comes back to 4 x 4.
+
+    Layer 1 cell (i, j) sees input rows i-2..i and cols j-2..j: it has no valid cell
+    exactly when every row in range exceeds every col, i.e. (3,0), (4,0), (4,1), (5,0),
+    (5,1), (5,2). Layer 2 cell (3, 0) sees layer-1 rows 3..5 x cols 0..2, of which
+    (3,1), (3,2) and (4,2) are valid: weight 1/3 although (3, 0) is not a moment; cell
+    (0, 0) sees 9 valid cells: 1/9.
+    """
+    first, second = map_conv_weights(UPPER_4X4, 3, map_conv_paddings(3, 2))
+    assert first.shape == (6, 6) and second.shape == (4, 4)
+    invalid = {(int(i), int(j)) for i, j in zip(*torch.nonzero(first == 0, as_tuple=True))}
+    assert invalid == {(3, 0), (4, 0), (4, 1), (5, 0), (5, 1), (5, 2)}
+    assert second[3, 0] == pytest.approx(1 / 3) and second[0, 0] == pytest.approx(1 / 9)
+    assert (second > 0).all()
+
+
+def brute_force_map_conv(x, mask, weights, biases, paddings):
+    """2D-TAN's MapConv by loops: zero-padded cross-correlation, valid-cell counts."""
+    valid = mask.double()
+    for weight, bias, pad in zip(weights, biases, paddings):
+        out_ch, in_ch, k, _ = weight.shape
+        size = x.shape[-1] + 2 * pad - k + 1
+        y = torch.zeros(x.shape[0], out_ch, size, size, dtype=torch.float64)
+        count = torch.zeros(size, size, dtype=torch.float64)
+        for i in range(size):
+            for j in range(size):
+                for u in range(k):
+                    for v in range(k):
+                        a, b = i + u - pad, j + v - pad
+                        if 0 <= a < x.shape[-1] and 0 <= b < x.shape[-1]:
+                            y[:, :, i, j] += x[:, :, a, b] @ weight[:, :, u, v].T
+                            count[i, j] += valid[a, b]
+                y[:, :, i, j] += bias
+        x = torch.relu(y) * torch.where(count > 0, 1 / count.clamp(min=1), 0.0)
+        valid = (count > 0).double()
+    return x
+
+
+def test_map_conv_matches_loops_of_the_definition():
+    torch.manual_seed(0)
+    mask = torch.from_numpy(sparse_moment_mask(6, (3, 2)))
+    paddings = map_conv_paddings(3, 3)
+    convs = [torch.nn.Conv2d(4, 4, 3, padding=p).double() for p in paddings]
+    x = torch.randn(2, 4, 6, 6, dtype=torch.float64) * mask
+    ours = apply_map_convs(x, convs, map_conv_weights(mask, 3, paddings))
+    expected = brute_force_map_conv(x, mask, [c.weight.data for c in convs],
+                                    [c.bias.data for c in convs], paddings)
+    assert torch.allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------- official 2D-TAN checkpoints
+#: State dict keys and shapes of 2D-TAN's ``TAN`` (``lib/models/tan.py``) for a small pool
+#: model: FrameAvgPool(INPUT_SIZE 6, HIDDEN_SIZE 8) -> ``frame_layer.vis_conv`` Conv1d(6, 8,
+#: 1); SparsePropMaxPool: no parameters; BaseFusion(TXT_INPUT_SIZE 3, TXT_HIDDEN_SIZE 8,
+#: LSTM 2 layers, unidirectional) -> ``fusion_layer.textual_encoder`` (gates 4 x 8 = 32),
+#: ``fusion_layer.tex_linear`` Linear(8, 8), ``fusion_layer.vis_conv`` Conv2d(8, 8, 1);
+#: MapConv(HIDDEN_SIZES [8, 8], KERNEL_SIZES [3, 3]) -> ``map_layer.convs.{0,1}``;
+#: ``pred_layer`` Conv2d(8, 1, 1).
+OFFICIAL_KEYS = {
+    'frame_layer.vis_conv.weight': (8, 6, 1), 'frame_layer.vis_conv.bias': (8,),
+    'fusion_layer.textual_encoder.weight_ih_l0': (32, 3),
+    'fusion_layer.textual_encoder.weight_hh_l0': (32, 8),
+    'fusion_layer.textual_encoder.bias_ih_l0': (32,),
+    'fusion_layer.textual_encoder.bias_hh_l0': (32,),
+    'fusion_layer.textual_encoder.weight_ih_l1': (32, 8),
+    'fusion_layer.textual_encoder.weight_hh_l1': (32, 8),
+    'fusion_layer.textual_encoder.bias_ih_l1': (32,),
+    'fusion_layer.textual_encoder.bias_hh_l1': (32,),
+    'fusion_layer.tex_linear.weight': (8, 8), 'fusion_layer.tex_linear.bias': (8,),
+    'fusion_layer.vis_conv.weight': (8, 8, 1, 1), 'fusion_layer.vis_conv.bias': (8,),
+    'map_layer.convs.0.weight': (8, 8, 3, 3), 'map_layer.convs.0.bias': (8,),
+    'map_layer.convs.1.weight': (8, 8, 3, 3), 'map_layer.convs.1.bias': (8,),
+    'pred_layer.weight': (1, 8, 1, 1), 'pred_layer.bias': (1,),
+}
+
+
+def official_forward(state, word_vectors, visual, *, pool, scales, paddings):
+    """2D-TAN's forward written from its definition, reading the official keys.
+
+    ``word_vectors``: per sentence the ``[L, 3]`` GloVe rows; ``visual``: ``[B, T, C]``.
+    FrameAvgPool: ReLU(conv1d) then AvgPool1d(pool, pool). SparsePropMaxPool: per scale a
+    cascade MaxPool1d(1, 1) (scale 0) or (3, 2), then MaxPool1d(2, 1); layer i of a scale
+    fills cells (a, a + acc + i * stride) for a = 0, stride, ... (recover_to_original_map).
+    BaseFusion: LSTM over the padded batch, output at index len - 1, Linear, times the 1x1
+    conv of the map, L2-normalised over channels, masked. MapConv: ReLU(conv), times
+    1 / round(conv2d(mask, ones)) where > 0, mask := weight > 0. pred_layer, masked.
+    """
+    x = torch.relu(F.conv1d(visual.transpose(1, 2), state['frame_layer.vis_conv.weight'],
+                            state['frame_layer.vis_conv.bias']))
+    x = F.avg_pool1d(x, pool, pool)
+    batch, hidden, n = x.shape
+    map_h = x.new_zeros(batch, hidden, n, n)
+    map_mask = x.new_zeros(batch, 1, n, n)
+    accumulated, stride = 0, 1
+    for scale, layers in enumerate(scales):
+        for i in range(layers):
+            kernel, step = ((1, 1) if scale == 0 else (3, 2)) if i == 0 else (2, 1)
+            x = F.max_pool1d(x, kernel, step)
+            stride *= step
+            for j, a in enumerate(range(0, n - accumulated - i * stride, stride)):
+                map_h[:, :, a, a + accumulated + i * stride] = x[:, :, j]
+                map_mask[:, :, a, a + accumulated + i * stride] = 1
+        accumulated += stride * (layers + 1)
+    lstm = torch.nn.LSTM(3, 8, num_layers=2, batch_first=True)
+    prefix = 'fusion_layer.textual_encoder.'
+    lstm.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+    padded = torch.nn.utils.rnn.pad_sequence(word_vectors, batch_first=True)
+    text_mask = torch.nn.utils.rnn.pad_sequence([torch.ones(len(w), 1) for w in word_vectors],
+                                                batch_first=True)
+    txt = lstm(padded)[0] * text_mask
+    txt = torch.stack([txt[i, len(w) - 1] for i, w in enumerate(word_vectors)])
+    txt = F.linear(txt, state['fusion_layer.tex_linear.weight'],
+                   state['fusion_layer.tex_linear.bias'])[:, :, None, None]
+    map_h = F.conv2d(map_h, state['fusion_layer.vis_conv.weight'],
+                     state['fusion_layer.vis_conv.bias'])
+    fused = F.normalize(txt * map_h) * map_mask
+    padded_mask = map_mask
+    for i, padding in enumerate(paddings):
+        weight = state[f'map_layer.convs.{i}.weight']
+        fused = torch.relu(F.conv2d(fused, weight, state[f'map_layer.convs.{i}.bias'],
+                                    padding=padding))
+        counts = torch.round(F.conv2d(padded_mask, torch.ones(1, 1, *weight.shape[-2:]),
+                                      padding=padding))
+        counts[counts > 0] = 1 / counts[counts > 0]
+        padded_mask = (counts > 0).float()
+        fused = fused * counts
+    return (F.conv2d(fused, state['pred_layer.weight'], state['pred_layer.bias'])
+            * map_mask)[:, 0]
+
+
+def test_official_checkpoint_loads_and_gives_the_official_scores(tmp_path, glove):
+    """Random weights in the official layout -> our TAN2D gives 2D-TAN's scores.
+
+    Map of 8 clips from 16 sampled ones (pool 2), sparse scales (4, 2), 2 map layers of
+    kernel 3 (paddings 2, 0), Charades words over the tiny GloVe file.
+    """
+    from heads.tan2d import load_official_tan2d
+
+    generator = torch.Generator().manual_seed(0)
+    state = {k: torch.randn(shape, generator=generator) * 0.5
+             for k, shape in OFFICIAL_KEYS.items()}
+    path = tmp_path / 'iter000001-0.1-0.2.pkl'
+    torch.save(state, path)
+    model = load_official_tan2d(path, num_clips=8, clip_pool=2, diagonals_per_scale=(4, 2),
+                                word_vectors=glove,
+                                tokenizer='whitespace_drop_final_period')
+    assert (model.feat_dim, model.num_clips, len(model.map_convs)) == (6, 8, 2)
+    visual = torch.randn(2, 16, 6, generator=generator)
+    sentences = ['The person opens the door.', 'person man']
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
+            for line in GLOVE_LINES.splitlines()}
+    vectors = [torch.tensor([rows['the'], rows['person'], rows['opens'], rows['the'],
+                             rows['door']]), torch.tensor([rows['person'], rows['man']])]
+    expected = official_forward(state, vectors, visual, pool=2, scales=(4, 2),
+                                paddings=(2, 0))
+    ours = model.score_logits(visual.transpose(1, 2), sentences)
+    assert torch.allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    assert expected.abs().amax() > 0.1     # a non-trivial comparison
+    # DataParallel checkpoints ('module.' prefix) load too; foreign keys are refused.
+    torch.save({'module.' + k: v for k, v in state.items()}, path)
+    load_official_tan2d(path, num_clips=8, clip_pool=2, diagonals_per_scale=(4, 2),
+                        word_vectors=glove)
+    torch.save({**state, 'frame_layer.extra': torch.zeros(1)}, path)
+    from pal_eval.errors import InputError
+
+    with pytest.raises(InputError, match='not an official 2D-TAN'):
+        load_official_tan2d(path, num_clips=8, clip_pool=2, word_vectors=glove)
+
+
+def test_clip_pool_input_length_error_names_both_settings():
+    model = tiny_model(['red'], num_clips=4, clip_pool=2)
+    with pytest.raises(ValueError, match='expects 8 = num_clips 4 x clip_pool 2'):
+        model.predict(torch.randn(1, 16, 4), [sample('red')])
+    [out] = model.predict(torch.randn(1, 16, 8), [sample('red')])
+    assert len(out.pred_scores) >= 1
+
+
+def test_float32_nms_keeps_what_2d_tan_keeps():
+    """Head NMS at 0.5 on a 16-clip map of a 30.96 s video (hand-worked).
+
+    Cells (0, 0) = [0, d/16] and (0, 1) = [0, d/8]: tIoU = (d/16) / (d/16 + d/8 - d/16).
+    float64: d/16 + d/8 = 3d/16 loses its last bit, the quotient is 0.5000000000000001
+    > 0.5 and (0, 1) is suppressed. 2D-TAN holds the times in float32 (24-bit mantissas),
+    so the float64 sum of two of them is exact and the tIoU is 0.5: (0, 1) is kept.
+    """
+    model = tiny_model(['red'], num_clips=16, nms_thresh=0.5)
+    logits = torch.full((1, 16, 16), -5.0)
+    logits[0, 0, 0], logits[0, 0, 1] = 3.0, 2.0
+    model.score_logits = lambda clips, sentences: logits
+    kept = {}
+    for precision in ('float64', 'float32'):
+        model.time_precision = precision
+        [out] = model.predict(torch.zeros(1, 16, 16), [sample('red', duration=30.96)])
+        kept[precision] = out.pred_segments[:2].tolist()
+    assert kept['float64'][1] != [0.0, 30.96 / 8]
+    assert kept['float32'] == [[0.0, 30.96 / 16], [0.0, 30.96 / 8]]  # output stays float64
 
 
 # --------------------------------------------------------- tiny training vs fixed prior
@@ -343,3 +678,41 @@ def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
     test_queries = json.loads((tmp_path / 'synth' / 'annotations' /
                                'grounding_test.json').read_text())['queries']
     assert set(dumped['results']) == {q['query_id'] for q in test_queries}
+
+
+# ------------------------------------------------------------------- reproducing configs
+@pytest.mark.parametrize('name, pool, nms, tokenizer, kernel, layers', [
+    ('tan2d_feat_1xb32-16x16-k5l8-100e_charades-sta.py', 16, 0.45,
+     'whitespace_drop_final_period', 5, 8),
+    ('tan2d_feat_1xb32-64x64-k9l4-100e_activitynet-captions.py', 4, 0.5, 'whitespace', 9, 4),
+])
+def test_reproducing_configs_hold_the_official_settings(repo_root, tmp_path, name, pool, nms,
+                                                        tokenizer, kernel, layers):
+    """Values of microsoft/2D-TAN ``experiments/*/2D-TAN-*-pool.yaml`` and ``train.py``:
+    NUM_SAMPLE_CLIPS 256 with TARGET_STRIDE = FrameAvgPool stride ``pool``, NORMALIZE
+    True, PADDINGS [16, 0, ...], NMS_THRESH (Charades 0.45, ActivityNet 0.5),
+    ``clip_grad_norm_(..., 10)``, Adam 1e-4, batch 32, frozen glove.6B.300d."""
+    from mmengine.config import Config
+
+    from pal_eval.errors import InputError
+
+    cfg = Config.fromfile(repo_root / 'configs' / 'grounding' / name)
+    model = cfg.model
+    assert model.clip_pool == pool and model.num_clips * model.clip_pool == 256
+    assert cfg.train_pipeline[0] == dict(type='LoadGroundingClips', num_clips=256,
+                                         l2_normalize=True)
+    assert (model.map_kernel, model.map_layers, model.map_padding) == (kernel, layers, 16)
+    assert model.nms_thresh == cfg.val_evaluator.nms_thresh == cfg.test_evaluator.nms_thresh \
+        == nms
+    assert model.word_vectors.endswith('glove.6B.300d.txt') and model.freeze_word_vectors
+    assert model.tokenizer == tokenizer and model.word_dim == 300
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=10, norm_type=2)
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4 and cfg.train_dataloader.batch_size == 32
+    # No checkpoint is picked on the test split.
+    save_best = cfg.default_hooks.checkpoint.save_best
+    assert save_best is None or cfg.val_dataloader.dataset.ann_file != \
+        cfg.test_dataloader.dataset.ann_file
+    # The GloVe file is not shipped: building the model says which setting to fix.
+    with pytest.raises(InputError, match=r"field 'word_vectors'.*model\.word_vectors=None"):
+        TAN2D(**{k: v for k, v in model.items() if k != 'type'} | dict(
+            word_vectors=str(tmp_path / 'glove.6B.300d.txt')))

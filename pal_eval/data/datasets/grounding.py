@@ -203,13 +203,17 @@ class LoadGroundingClips(BaseTransform):
     The last ``cache_size`` videos are kept in memory: a video carries many queries.
 
     Args:
-        num_clips: N, the 2D map size of the head.
+        num_clips: Clips delivered: the head's N, or N x its ``clip_pool`` (2D-TAN: 256).
         cache_size: Videos kept in memory per worker.
+        l2_normalize: Scale each feature vector to unit L2 norm before pooling, as
+            2D-TAN's datasets do (``DATASET.NORMALIZE: True``, ``F.normalize(features,
+            dim=1)``).
     """
 
-    def __init__(self, num_clips: int, cache_size: int = 256):
+    def __init__(self, num_clips: int, cache_size: int = 256, l2_normalize: bool = False):
         self.num_clips = num_clips
         self.cache_size = cache_size
+        self.l2_normalize = l2_normalize
         self._cache: OrderedDict = OrderedDict()
         self._stores: dict = {}  # one FeatureStore per folder: its meta.json is read once
 
@@ -221,8 +225,12 @@ class LoadGroundingClips(BaseTransform):
             if key[0] not in self._stores:
                 self._stores[key[0]] = FeatureStore(key[0])
             video = self._stores[key[0]].load(key[1])
+            features = np.asarray(video.features, dtype=np.float64)
+            if self.l2_normalize:  # torch's F.normalize: x / max(||x||, 1e-12)
+                norms = np.linalg.norm(features, axis=1, keepdims=True)
+                features = features / np.maximum(norms, 1e-12)
             self._cache[key] = pool_features_to_clips(
-                video.features, video.centers, results['duration'], self.num_clips)
+                features, video.centers, results['duration'], self.num_clips)
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         results['clips'], results['time_span'] = self._cache[key]
