@@ -115,6 +115,7 @@ def _summary(predictions, top_k: int, task: str) -> None:
 
 def _timelines(predictions, args: argparse.Namespace, predictor) -> list[Path]:
     """One PNG per video (per query), refusing to overwrite unless ``--force``."""
+    from pal_eval.visualization.metric_plots import _pyplot
     from pal_eval.visualization.timeline import plot_timeline, safe_file_name
 
     targets = [args.timeline / f'{safe_file_name(p.query_id or p.video_id)}.png'
@@ -125,9 +126,10 @@ def _timelines(predictions, args: argparse.Namespace, predictor) -> list[Path]:
     head = f'{predictor.head_type} ({Path(args.head).name})'
     for p, target in zip(predictions, targets):
         subject = f'{p.video_id}: {p.sentence!r}' if p.sentence else p.video_id
-        plot_timeline(None, [(s, e, label or 'proposal', score)
-                           for s, e, label, score in p.top(args.top_k)],
-                      p.duration, out=target, top_k=args.top_k,
-                      title=f'{subject}\npredicted by {head}, encoder '
-                            f'{Path(str(predictor.encoder_meta.get("checkpoint"))).name}')
+        fig = plot_timeline(None, [(s, e, label or 'proposal', score)
+                                   for s, e, label, score in p.top(args.top_k)],
+                            p.duration, out=target, top_k=args.top_k,
+                            title=f'{subject}\npredicted by {head}, encoder '
+                                  f'{Path(str(predictor.encoder_meta.get("checkpoint"))).name}')
+        _pyplot().close(fig)
     return targets

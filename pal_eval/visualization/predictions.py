@@ -193,8 +193,10 @@ def draw_timelines(panels: Sequence[TimelinePanel], out: str | os.PathLike, *, t
         raise PalEvalError(f'{existing[0]}: already exists (pass --overwrite to replace it)')
     if not single:
         for panel, target in zip(panels, targets):
-            plot_timeline(panel.ground_truth, panel.predictions, panel.duration, out=target,
-                          top_k=top_k, title=_wrap(panel.title), proposals=panel.proposals)
+            _pyplot().close(plot_timeline(panel.ground_truth, panel.predictions,
+                                          panel.duration, out=target, top_k=top_k,
+                                          title=_wrap(panel.title),
+                                          proposals=panel.proposals))
         return targets
     heights = [2.2 + 0.34 * (min(top_k, len(p.predictions)) + (3 if p.ground_truth else 0))
                for p in panels]

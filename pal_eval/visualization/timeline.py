@@ -121,7 +121,7 @@ def plot_timeline(ground_truth: Sequence[tuple[float, float, str]] | None,
             instance); default: when they all share one label.
 
     Returns:
-        The matplotlib ``Figure``.
+        The matplotlib ``Figure`` (the caller closes it: ``plt.close(fig)``).
 
     Examples:
         >>> fig = plot_timeline([(1.0, 3.0, 'jump')], [(1.2, 2.9, 'jump', 0.9)], 5.0)
@@ -211,6 +211,4 @@ def plot_timeline(ground_truth: Sequence[tuple[float, float, str]] | None,
         with atomic_write(out, 'wb') as handle:
             fig.savefig(handle, format=suffix if suffix in ('png', 'pdf', 'svg') else 'png',
                         dpi=120)
-        if own_figure:
-            plt.close(fig)
     return fig
