@@ -83,7 +83,7 @@ def timeline_panels(pred_path: str | os.PathLike, *, gt_path: str | os.PathLike 
         predictions, _ = reconcile_video_prefix(predictions, list(gt.videos))
     by_video = dict(tuple(predictions.groupby('video_id', sort=False)))
     chosen = _choose(list(by_video), gt, videos, num_videos, pred_path)
-    source = f'predictions: {pred_path.name}'
+    source = f'predictions: {pred_path.name}' + _made_by(data)
     where = ('no ground truth' if gt is None else
              f'ground truth: {Path(gt_path).name}' + (f', subset {subset!r}' if subset else ''))
     panels = []
@@ -103,6 +103,14 @@ def timeline_panels(pred_path: str | os.PathLike, *, gt_path: str | os.PathLike 
             f'{video} ({length}) · {where} · {source} ({len(predicted)} {task}s)',
             proposals=task == 'proposal'))
     return panels
+
+
+def _made_by(data: dict) -> str:
+    """`` by <head> (<checkpoint>)`` for files written by ``pal-eval predict``."""
+    made = data.get('pal_eval') if isinstance(data, dict) else None
+    if not isinstance(made, dict) or not made.get('head_type'):
+        return ''
+    return f' by {made["head_type"]} ({Path(str(made.get("head"))).name})'
 
 
 def _choose(predicted: list[str], gt, videos, num_videos: int, pred_path: Path) -> list[str]:
@@ -168,7 +176,8 @@ def _grounding_panels(pred_path: Path, data: dict, gt_path, subset, queries, cou
         panels.append(TimelinePanel(
             query_id, duration, truth, predicted,
             f'{meta.get("video", "?")}: {sentence!r} · predictions: {pred_path.name}'
-            if sentence else f'query {query_id} · predictions: {pred_path.name}',
+            f'{_made_by(data)}' if sentence else
+            f'query {query_id} · predictions: {pred_path.name}{_made_by(data)}',
             proposals=True))
     return panels
 

@@ -7,7 +7,8 @@ Readability rules (the figure is what people look at first, so they are tested):
   packed into as many lanes as their bars *and labels* need (:func:`pack_lanes`), and
   each prediction has its own row, its label placed right of its bar, else left of
   it, else inside it (whichever fits in the axes);
-* a prediction's colour is its class colour in the ground truth, its opacity its score,
+* a prediction's colour is its class colour in the ground truth (proposals: one neutral
+  colour), its opacity its score relative to the best one shown,
   and its label says class, score and, with ground truth, its best tIoU with an instance
   of the same class (proposals: of any class).
 """
@@ -23,6 +24,7 @@ import numpy as np
 LABEL_FONT = 8.5
 TICK_FONT = 9
 TITLE_FONT = 10
+PROPOSAL_COLOUR = '#4a6fa5'
 _GAP_PX = 4  # pixels between a bar and its label, and between packed items
 
 
@@ -80,6 +82,22 @@ def place_label(bar: tuple[float, float], width: float, limits: tuple[float, flo
     if start - pad - width >= limits[0]:
         return start - pad, 'right'
     return (start + end) / 2, 'center'
+
+
+def text_colour_on(colour, alpha: float = 1.0) -> str:
+    """``'white'`` or ``'black'``, whichever reads better on a bar of ``colour``.
+
+    The bar is blended over a white background with ``alpha``; its relative luminance
+    (ITU-R BT.709 weights) decides.
+
+    Examples:
+        >>> text_colour_on((0.1, 0.2, 0.5, 1.0)), text_colour_on((0.1, 0.2, 0.5, 1.0), 0.3)
+        ('white', 'black')
+    """
+    from matplotlib.colors import to_rgb
+
+    red, green, blue = (alpha * c + (1 - alpha) for c in to_rgb(colour))
+    return 'white' if 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5 else 'black'
 
 
 def safe_file_name(name: str) -> str:
@@ -141,6 +159,8 @@ def plot_timeline(ground_truth: Sequence[tuple[float, float, str]] | None,
     labels = list(dict.fromkeys([g[2] for g in truth] + [p[2] for p in ranked]))
     palette = plt.get_cmap('tab10')
     colour = {label: palette(i % 10) for i, label in enumerate(labels)}
+    if proposals:  # class-agnostic: one neutral colour, never a ground-truth class's
+        colour.update({p[2]: PROPOSAL_COLOUR for p in ranked})
     duration = float(duration) if duration and duration > 0 else max(
         [1.0] + [p[1] for p in ranked] + [g[1] for g in truth])
 
@@ -182,22 +202,27 @@ def plot_timeline(ground_truth: Sequence[tuple[float, float, str]] | None,
         y = rows - 1 - lane
         ax.broken_barh([(t_start, t_end - t_start)], (y + 0.12, 0.76), color=colour[label],
                        edgecolor='black', linewidth=0.6)
-        ax.text(x, y + 0.5, label, ha=align, va='center', fontsize=LABEL_FONT, clip_on=True)
+        ax.text(x, y + 0.5, label, ha=align, va='center', fontsize=LABEL_FONT, clip_on=True,
+                color=text_colour_on(colour[label]) if align == 'center' else 'black')
     if gt_rows:
         ticks.append(rows - gt_rows / 2)
         tick_labels.append('ground truth')
         if ranked:
             ax.axhline(len(ranked), color='0.5', lw=0.8)
+    best = max([p[3] for p in ranked] + [1e-12])
     for rank, (t_start, t_end, label, score) in enumerate(ranked):
         y = len(ranked) - 1 - rank
-        alpha = float(np.clip(0.3 + 0.7 * score, 0.3, 1.0))
+        # Opacity relative to the best shown score (heads' scales differ: BMN's are
+        # products of probabilities); the printed number is the score itself.
+        alpha = float(np.clip(0.3 + 0.7 * score / best, 0.3, 1.0)) if best > 0 else 0.3
         ax.broken_barh([(t_start, t_end - t_start)], (y + 0.15, 0.7), color=colour[label],
                        alpha=alpha, edgecolor='black', linewidth=0.4)
         text = f'{label} {score:.2f}' if not proposals else f'{score:.2f}'
         if ground_truth is not None:
             text += f'  tIoU {_best_tiou((t_start, t_end), label, truth, proposals):.2f}'
         x, align = place_label((t_start, t_end), text_width(text), (0, duration), pad)
-        ax.text(x, y + 0.5, text, ha=align, va='center', fontsize=LABEL_FONT, clip_on=True)
+        ax.text(x, y + 0.5, text, ha=align, va='center', fontsize=LABEL_FONT, clip_on=True,
+                color=text_colour_on(colour[label], alpha) if align == 'center' else 'black')
         ticks.append(y + 0.5)
         tick_labels.append(f'#{rank + 1}')
     ax.set_yticks(ticks, tick_labels, fontsize=TICK_FONT)
