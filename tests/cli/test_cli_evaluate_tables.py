@@ -10,16 +10,8 @@ import pytest
 
 from pal_eval.cli import main
 
-GT = {'database': {
-    'a': {'subset': 'validation', 'duration': 40.0,
-          'annotations': [{'segment': [0, 10], 'label': 'jump'},
-                          {'segment': [20, 30], 'label': 'jump'}]},
-    'b': {'subset': 'validation', 'duration': 10.0,
-          'annotations': [{'segment': [0, 5], 'label': 'run'}]}}}
-PRED = {'results': {
-    'a': [{'label': 'jump', 'score': 0.9, 'segment': [0, 9]},
-          {'label': 'jump', 'score': 0.8, 'segment': [0, 10]},
-          {'label': 'jump', 'score': 0.6, 'segment': [20, 30]}]}}
+# The hand-worked case of test_cli_evaluate.py (AP worked out in test_detection_map.py).
+from tests.cli.test_cli_evaluate import GT, PRED  # noqa: E402
 
 
 def _files(tmp_path, gt, pred):
@@ -46,10 +38,8 @@ def test_per_class_table_is_the_hand_worked_ap_and_averages_to_the_map(tmp_path,
     out = _evaluate(capsys, 'detection', '--gt', gt, '--pred', pred, '--tiou-thresholds',
                     '0.5,0.95', '--per-class', '--format', 'csv')
     summary, per_class = _csv_tables(out)
-    # By hand, 'jump' ranked by score: [0, 9] tIoU .9, [0, 10] tIoU 1 (same instance),
-    # [20, 30] tIoU 1. At 0.5: TP FP TP, precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1:
-    # AP = 1/2 * 1 + 1/2 * 2/3. At 0.95: FP TP TP: AP = 1/2 * 2/3 + 1/2 * 2/3. 'run': 0.
-    assert per_class.set_index('class').loc['jump', ['0.50', '0.95']].tolist() == [83.33, 66.67]
+    # hand-worked (tests/evaluation/test_detection_map.py): jump 75 / 50, run 0 / 0
+    assert per_class.set_index('class').loc['jump', ['0.50', '0.95']].tolist() == [75.0, 50.0]
     assert per_class.set_index('class').loc['run', ['0.50', '0.95']].tolist() == [0.0, 0.0]
     column_means = per_class[['0.50', '0.95', 'average']].mean().tolist()
     # the table rounds to 0.01: a mean of rounded values is within 0.005 of the mAP
@@ -94,17 +84,19 @@ def test_markdown_tables(tmp_path, capsys):
 
 
 def test_grounding_csv_has_recall_and_miou(tmp_path, capsys):
+    queries = [(f'q{n}', [2.0 * n, 2.0 * n + 4]) for n in range(3)]
     gt = tmp_path / 'g.json'
     gt.write_text(json.dumps({'queries': [
-        {'query_id': 'q1', 'video': 'v', 'duration': 20, 'segment': [0, 10], 'sentence': 's'},
-        {'query_id': 'q2', 'video': 'v', 'duration': 20, 'segment': [5, 6], 'sentence': 't'}]}))
-    pred = tmp_path / 'p.json'
-    pred.write_text(json.dumps({'results': {'q1': [{'segment': [0, 8], 'score': 1.0}]}}))
+        {'query_id': q, 'video': 'v', 'duration': 30, 'segment': s, 'sentence': f'sentence {q}'}
+        for q, s in queries]}))
+    pred = tmp_path / 'p.json'  # q0 exact, q1 shifted by 2 s of 4, q2 not predicted
+    pred.write_text(json.dumps({'results': {'q0': [{'segment': [0, 4], 'score': 1.0}],
+                                            'q1': [{'segment': [4, 8], 'score': 1.0}]}}))
     recall, miou = _csv_tables(_evaluate(capsys, 'grounding', '--gt', gt, '--pred', pred,
                                          '--format', 'csv'))
-    # q1: tIoU 0.8 (> 0.3, 0.5, 0.7); q2 has no prediction: R@1 = 50 % at every IoU
-    assert recall.iloc[0, 1:].tolist() == [50.0, 50.0, 50.0]
-    assert miou['mIoU'].tolist() == [40.0]  # (0.8 + 0) / 2
+    # tIoU by hand: q0 1, q1 [4, 8] vs [2, 6] = 2 / 6, q2 0
+    assert recall.iloc[0, 1:].tolist() == pytest.approx([200 / 3, 100 / 3, 100 / 3], abs=0.01)
+    assert miou['mIoU'].tolist() == pytest.approx([100 * (1 + 1 / 3) / 3], abs=0.01)
 
 
 def test_per_class_is_for_detection_only(tmp_path, capsys):
