@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
-STAMP  := $(VENV)/.installed
+# Optional dependency groups of pyproject.toml, e.g. `make install EXTRAS=dev,tensorboard`.
+EXTRAS ?= dev
+comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install test lint demo bench clean
 
@@ -12,11 +15,22 @@ install: $(STAMP)
 
 # torch goes in first, pinned: a bare `torch` requirement resolved later would
 # pull a multi-GB CUDA build. The stamp makes a second `make install` a no-op
-# unless pyproject.toml changed.
+# unless pyproject.toml (or EXTRAS) changed.
+# One OpenCV: mmaction2 1.2.0 declares opencv-contrib-python, mmengine and mmcv-lite declare
+# opencv-python; both write the same cv2/ package (the last one installed wins, the other's
+# libraries stay behind, ~200 MB) and uninstalling either breaks cv2. Nothing pal-eval runs
+# needs a contrib module (only mmaction2's optional tools/misc/flow_extraction.py uses
+# cv2.optflow), so the contrib copy goes and opencv-python's files are put back. Any later
+# `pip install` of pal-eval brings contrib back: install extras through this target.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "torch==2.13.0"
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[$(EXTRAS)]"
+	@if $(PY) -m pip show -q opencv-contrib-python 2>/dev/null; then \
+		$(PIP) uninstall -y opencv-contrib-python && \
+		$(PIP) install --no-deps --force-reinstall \
+			"opencv-python==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python"))')"; \
+	fi
 	@touch $(STAMP)
 
 lint: install

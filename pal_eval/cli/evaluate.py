@@ -24,11 +24,16 @@ import math
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pal_eval.errors import InputError, PalEvalError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PRESETS = {'anet': {'subset': 'validation', 'tiou': 'anet'},
            'thumos14': {'subset': 'test', 'tiou': 'thumos14'}}
+TABLE_FORMATS = ('text', 'md', 'csv', 'json')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'or R@n bars (grounding) to this image')
     parser.add_argument('--force', action='store_true',
                         help='overwrite existing --out / --plot files')
+    parser.add_argument('--format', choices=list(TABLE_FORMATS), default='text',
+                        help='how tables are printed: text (default), md (Markdown), csv '
+                             '(each table after a "# title" line), json')
+    parser.add_argument('--per-class', action='store_true',
+                        help='detection: also print the AP of every class at each tIoU '
+                             '(their mean over classes is the mAP row)')
 
 
 def parse_float_list(text: str, option: str) -> list[float]:
@@ -181,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.per_class and args.task != 'detection':
+        raise PalEvalError('--per-class applies to detection only (AP per class)')
     if args.task == 'grounding':
         metrics, table, plot = _run_grounding(args)
     else:
@@ -194,6 +207,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         else:
             metrics, table, plot = _run_proposal(args, subset, thresholds)
     print(table)
+    # Machine-readable tables keep stdout to themselves.
+    notes = sys.stderr if args.format in ('csv', 'json') else sys.stdout
     # Everything is computed and drawn before the first file is written: a failure
     # leaves no half-written set of outputs.
     image = _render_plot(plot, args.plot) if args.plot is not None else None
@@ -201,13 +216,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         from pal_eval.io import write_json
 
         write_json(args.out, metrics)
-        print(f'wrote {args.out}')
+        print(f'wrote {args.out}', file=notes)
     if image is not None:
         from pal_eval.io import atomic_write
 
         with atomic_write(args.plot, 'wb') as handle:
             handle.write(image)
-        print(f'wrote {args.plot}')
+        print(f'wrote {args.plot}', file=notes)
     return 0
 
 
@@ -239,8 +254,13 @@ def _run_detection(args, subset: str, thresholds: list[float]):
                           'mAP (%)': [100 * v for v in result.mAP] + [100 * result.average_mAP]})
     title = (f'detection mAP ({args.protocol} protocol, subset {subset!r}, '
              f'{len(result.ap_per_class)} classes, {len(predictions)} predictions)')
-    table = title + '\n' + frame.to_string(index=False, float_format=lambda v: f'{v:.2f}')
-    return result.to_dict(), table, ('detection', result)
+    blocks = [(title, frame, False)]
+    if args.per_class:
+        blocks.append((f'AP (%) per class ({len(result.ap_per_class)} classes; the mean of '
+                       'each column is the mAP above)', per_class_frame(result), True))
+    plot_title = _plot_title('detection mAP', args, subset, args.protocol)
+    return result.to_dict(), render_tables(blocks, args.format), ('detection', result,
+                                                                   plot_title)
 
 
 def _run_proposal(args, subset: str, thresholds: list[float]):
@@ -265,9 +285,9 @@ def _run_proposal(args, subset: str, thresholds: list[float]):
     row['AUC'] = 100 * result.auc
     title = (f'proposal AR@AN (subset {subset!r}, {len(thresholds)} tIoU thresholds '
              f'{thresholds[0]:.2f}..{thresholds[-1]:.2f}, {len(proposals)} proposals)')
-    table = title + '\n' + pd.DataFrame([row]).to_string(
-        index=False, float_format=lambda v: f'{v:.2f}')
-    return result.to_dict(), table, ('proposal', result)
+    table = render_tables([(title, pd.DataFrame([row]), False)], args.format)
+    plot_title = _plot_title('proposal AR@AN', args, subset, 'anet')
+    return result.to_dict(), table, ('proposal', result, plot_title)
 
 
 def _run_grounding(args):
@@ -291,10 +311,61 @@ def _run_grounding(args):
               f'({", ".join(result.unknown_queries[:5])}) (--strict makes this an error)')
     frame = pd.DataFrame({f'IoU={m:g}': [100 * result.recall[(n, m)] for n in recalls]
                           for m in ious}, index=[f'R@{n}' for n in recalls])
-    table = (f'grounding recall (%) over {result.num_queries} queries, NMS {args.nms_thresh}\n'
-             + frame.to_string(float_format=lambda v: f'{v:.2f}')
-             + f'\nmIoU: {100 * result.miou:.2f}')
-    return result.to_dict(), table, ('grounding', result)
+    title = f'grounding recall (%) over {result.num_queries} queries, NMS {args.nms_thresh}'
+    miou = pd.DataFrame({'mIoU': [100 * result.miou]})
+    table = render_tables([(title, frame, True), ('mean tIoU of the top-1 (%)', miou, False)],
+                          args.format)
+    plot_title = _plot_title(f'grounding ({result.num_queries} queries, NMS {args.nms_thresh})',
+                             args, args.subset, '2D-TAN')
+    return result.to_dict(), table, ('grounding', result, plot_title)
+
+
+def per_class_frame(result) -> pd.DataFrame:
+    """AP (%) of each class (rows, ground-truth order) at each tIoU, and their mean."""
+    import pandas as pd
+
+    columns = [f'{t:.2f}' for t in result.tiou_thresholds]
+    frame = pd.DataFrame.from_dict({name: [100 * v for v in values]
+                                    for name, values in result.ap_per_class.items()},
+                                   orient='index', columns=columns)
+    frame['average'] = frame[columns].mean(axis=1)
+    frame.index.name = 'class'
+    return frame
+
+
+def render_tables(blocks, fmt: str) -> str:
+    """Tables ``[(title, DataFrame, keep index)]`` as text, Markdown, CSV or JSON (percent).
+
+    Examples:
+        >>> import pandas as pd
+        >>> print(render_tables([('t', pd.DataFrame({'a': [1.234]}), False)], 'csv'))
+        # t
+        a
+        1.23
+    """
+    import json
+
+    parts = []
+    for title, frame, index in blocks:
+        rounded = frame.round(2)
+        if fmt == 'md':
+            parts.append(f'**{title}**\n\n' + rounded.to_markdown(index=index))
+        elif fmt == 'csv':
+            parts.append(f'# {title}\n' + rounded.to_csv(index=index).rstrip('\n'))
+        elif fmt == 'json':
+            records = (rounded.reset_index() if index else rounded).to_dict('records')
+            parts.append({'title': title, 'rows': records})
+        else:
+            parts.append(title + '\n' + frame.to_string(
+                index=index, float_format=lambda v: f'{v:.2f}', na_rep=''))
+    if fmt == 'json':
+        return json.dumps({'tables': parts}, indent=1)
+    return '\n\n'.join(parts)
+
+
+def _plot_title(what: str, args: argparse.Namespace, subset: str | None, protocol: str) -> str:
+    where = f'{Path(args.gt).name}' + (f', subset {subset!r}' if subset else '')
+    return f'{what}: {where}, {protocol} protocol\npredictions: {Path(args.pred).name}'
 
 
 def _grounding_options(args) -> tuple[list[int], list[float]]:
@@ -321,13 +392,13 @@ def _render_plot(plot, path: Path) -> bytes:
         render_figure,
     )
 
-    kind, result = plot
+    kind, result, title = plot
     if kind == 'proposal':
         fig = plot_ar_an({'proposals': (result.avg_proposals, result.average_recall,
-                                        result.auc)})
+                                        result.auc)}, title=title)
     elif kind == 'detection':
         fig = plot_map_bars({'detections': (result.tiou_thresholds, result.mAP,
-                                            result.average_mAP)})
+                                            result.average_mAP)}, title=title)
     else:
-        fig = plot_named_values({'grounding': result.to_dict()})
+        fig = plot_named_values({'grounding': result.to_dict()}, title=title)
     return render_figure(fig, figure_format(path))

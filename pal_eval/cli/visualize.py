@@ -1,4 +1,10 @@
-"""``pal-eval visualize``: figures for feature analysis.
+"""``pal-eval visualize``: timelines of predictions, figures for feature analysis.
+
+``pal-eval visualize predictions PRED.json [--gt GT] [--subset S] --out DIR_OR_PNG`` draws,
+for the busiest videos of any ActivityNet-format prediction file (ours or another tool's;
+also the grounding predictions of ``pal-eval predict``), the ground truth against the
+top-k predictions with their scores (and, with ground truth, their tIoU): see
+:mod:`pal_eval.visualization.predictions`.
 
 ``pal-eval visualize similarity CONFIG --checkpoint A.pth [--checkpoint B.pth ...]
 --video V.mp4 --annotation gt.json --out fig.png`` reproduces the PAL paper's supplementary
@@ -38,12 +44,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument('--overwrite', action='store_true', help='replace an existing --out')
     sim.add_argument('--batch-size', type=int, default=8)
 
+    pred = sub.add_parser('predictions', help='timelines: ground truth vs the top-k predictions '
+                          'of any ActivityNet-format prediction file')
+    pred.add_argument('predictions', help='prediction JSON ({"results": ...}): detections, '
+                      'proposals, or grounding predictions of pal-eval predict')
+    pred.add_argument('--gt', help='ground truth (ActivityNet-style JSON, THUMOS14 csv or '
+                      'folder; grounding: canonical JSON, Charades-STA txt, ActivityNet Captions)')
+    pred.add_argument('--subset', default=None, help='ground-truth subset (default: all)')
+    pred.add_argument('--video', action='append', default=None,
+                      help='video (grounding: query) id to draw; repeatable (default: the '
+                           '--num-videos with the most ground-truth instances)')
+    pred.add_argument('--num-videos', type=int, default=3)
+    pred.add_argument('--top-k', type=int, default=10, help='predictions per video (default 10)')
+    pred.add_argument('--task', choices=['auto', 'detection', 'proposal', 'grounding'],
+                      default='auto', help='what the file holds (default: from the file)')
+    pred.add_argument('--out', required=True, help='an image file (.png/.pdf/.svg: the videos '
+                      'stacked) or a folder (one PNG per video)')
+    pred.add_argument('--overwrite', action='store_true', help='replace existing figures')
+
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pal-eval visualize``."""
+    if args.figure == 'predictions':
+        return _predictions(args)
     if args.figure != 'similarity':
-        raise PalEvalError('choose a figure: pal-eval visualize similarity ...')
+        raise PalEvalError('choose a figure: pal-eval visualize {predictions,similarity} ...')
     return _similarity(args)
+
+
+def _predictions(args: argparse.Namespace) -> int:
+    from pal_eval.visualization.predictions import draw_timelines, timeline_panels
+
+    if args.top_k < 1 or args.num_videos < 1:
+        raise PalEvalError('--top-k and --num-videos must be >= 1')
+    panels = timeline_panels(args.predictions, gt_path=args.gt, subset=args.subset,
+                             videos=args.video, num_videos=args.num_videos, task=args.task)
+    written = draw_timelines(panels, args.out, top_k=args.top_k, overwrite=args.overwrite)
+    for panel in panels:
+        print(f'  {panel.name}: {len(panel.predictions)} predictions'
+              + ('' if panel.ground_truth is None else
+                 f', {len(panel.ground_truth)} ground-truth instances'))
+    where = written[0] if len(written) == 1 else f'{len(written)} figures under {args.out}'
+    print(f'wrote {where}')
+    return 0
 
 
 def pick_instance(annotation: str, video_id: str, index: int) -> tuple[float, float, str]:

@@ -61,8 +61,12 @@ def save_figure(fig, out: str | os.PathLike) -> None:
         handle.write(image)
 
 
-def plot_ar_an(curves: Mapping[str, tuple[Sequence[float], Sequence[float], float]]):
+def plot_ar_an(curves: Mapping[str, tuple[Sequence[float], Sequence[float], float]], *,
+               title: str | None = None, marks: Sequence[int] = (1, 10, 50, 100)):
     """AR@AN curves: ``{name: (avg_proposals, average_recall, auc)}``, fractions in [0, 1].
+
+    With a single curve, AR@n is marked and written at each ``n`` of ``marks`` inside
+    the curve's range (read off the curve by linear interpolation).
 
     Returns:
         The matplotlib ``Figure``.
@@ -77,16 +81,27 @@ def plot_ar_an(curves: Mapping[str, tuple[Sequence[float], Sequence[float], floa
     for name, (avg_proposals, recall, auc) in curves.items():
         ax.plot(avg_proposals, 100 * np.asarray(recall, float),
                 label=f'{name} (AUC {100 * auc:.2f})')
+        if len(curves) == 1:
+            x = np.asarray(avg_proposals, float)
+            for n in [m for m in marks if x.min() <= m <= x.max()]:
+                value = float(np.interp(n, x, 100 * np.asarray(recall, float)))
+                ax.plot([n], [value], 'o', color='black', ms=3)
+                ax.annotate(f'AR@{n} {value:.1f}', (n, value), textcoords='offset points',
+                            xytext=(4, 4 if value < 15 else -12), fontsize=8)
     ax.set_xlabel('average number of proposals per video')
     ax.set_ylabel('average recall (%)')
-    ax.set_title('AR@AN')
+    ax.set_title(title or 'AR@AN', fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc='lower right')
     return fig
 
 
-def plot_map_bars(series: Mapping[str, tuple[Sequence[float], Sequence[float], float]]):
+def plot_map_bars(series: Mapping[str, tuple[Sequence[float], Sequence[float], float]], *,
+                  title: str | None = None):
     """Grouped bars of mAP per tIoU threshold: ``{name: (thresholds, mAP, average_mAP)}``.
+
+    Bars carry their values when there are at most two series; the average mAP of a
+    single series is a dashed line.
 
     Returns:
         The matplotlib ``Figure``.
@@ -104,18 +119,28 @@ def plot_map_bars(series: Mapping[str, tuple[Sequence[float], Sequence[float], f
     for index, name in enumerate(names):
         thresholds, values, average = series[name]
         x = np.arange(len(thresholds)) + (index - (len(names) - 1) / 2) * width
-        ax.bar(x, 100 * np.asarray(values, float), width,
-               label=f'{name} (average {100 * average:.2f})')
+        bars = ax.bar(x, 100 * np.asarray(values, float), width,
+                      label=f'{name} (average {100 * average:.2f})')
+        if len(names) <= 2:
+            ax.bar_label(bars, fmt='%.1f', fontsize=7, padding=1)
+        if len(names) == 1:
+            ax.axhline(100 * average, color='0.3', ls='--', lw=0.8)
     thresholds = series[names[0]][0] if names else []
     ax.set_xticks(np.arange(len(thresholds)), [f'{t:.2f}' for t in thresholds])
     ax.set_xlabel('tIoU threshold')
     ax.set_ylabel('mAP (%)')
+    ax.margins(y=0.12)
+    if title:
+        ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     return fig
 
 
-def plot_named_values(series: Mapping[str, Mapping[str, float]], ylabel: str = '%'):
+def plot_named_values(series: Mapping[str, Mapping[str, float]], ylabel: str = '%', *,
+                      title: str | None = None):
     """Grouped bars of named fractions (e.g. grounding ``R@1,IoU=0.5``): ``{name: {metric: v}}``.
+
+    Bars carry their values when there are at most two series.
 
     Returns:
         The matplotlib ``Figure``.
@@ -127,9 +152,15 @@ def plot_named_values(series: Mapping[str, Mapping[str, float]], ylabel: str = '
     width = 0.8 / max(len(names), 1)
     for index, name in enumerate(names):
         x = np.arange(len(metrics)) + (index - (len(names) - 1) / 2) * width
-        ax.bar(x, [100 * series[name].get(m, np.nan) for m in metrics], width, label=name)
+        bars = ax.bar(x, [100 * series[name].get(m, np.nan) for m in metrics], width,
+                      label=name)
+        if len(names) <= 2:
+            ax.bar_label(bars, fmt='%.1f', fontsize=7, padding=1)
     ax.set_xticks(np.arange(len(metrics)), metrics, rotation=30, ha='right')
     ax.set_ylabel(ylabel)
+    ax.margins(y=0.12)
+    if title:
+        ax.set_title(title, fontsize=9)
     if len(names) > 1:
         ax.legend(fontsize=8)
     return fig

@@ -149,12 +149,21 @@ def similarity_map(encoder: str, transform: str, original: np.ndarray,
 
 
 def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, *,
-                         title: str | None = None) -> None:
+                         title: str | None = None, shared_scale: bool = True) -> None:
     """Draw the maps as a grid (one row per encoder, one column per transformation).
 
     Each panel shows the original video's clips on the vertical axis and the transformed
     video's on the horizontal one, with the ground-truth extents as red bars along both axes
     and dashed lines, and the localization score in its title. Written atomically.
+
+    Args:
+        maps: The panels.
+        out: Figure file (png/pdf/svg by suffix).
+        title: Figure title.
+        shared_scale: One colour scale (and one colour bar) for every panel, so encoders
+            compare at a glance: an encoder whose clips are all alike (cosine ~1 everywhere,
+            e.g. random init) then looks flat, as it is. ``False``: each panel spans its own
+            range, to see the structure inside such a map.
     """
     import matplotlib
 
@@ -166,17 +175,19 @@ def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, 
 
     encoders = list(dict.fromkeys(m.encoder for m in maps))
     columns = list(dict.fromkeys(m.transform for m in maps))
-    fig, axes = plt.subplots(len(encoders), len(columns), squeeze=False,
-                             figsize=(3.2 * len(columns), 3.2 * len(encoders)))
+    fig, axes = plt.subplots(len(encoders), len(columns), squeeze=False, layout='constrained',
+                             figsize=(3.2 * len(columns) + (0.8 if shared_scale else 0),
+                                      3.2 * len(encoders)))
+    low = min(float(m.similarity.min()) for m in maps)
+    high = max(float(m.similarity.max()) for m in maps)
     for panel in maps:
         ax = axes[encoders.index(panel.encoder), columns.index(panel.transform)]
         x_edges = _edges(panel.col_centers)
         y_edges = _edges(panel.row_centers)
-        # Per-panel colour range: pooled features of an untrained encoder are all nearly
-        # parallel (cosine ~0.99), and a fixed [0, 1] scale would hide their structure.
+        vmin, vmax = ((low, high) if shared_scale else
+                      (float(panel.similarity.min()), float(panel.similarity.max())))
         image = ax.pcolormesh(x_edges, y_edges, panel.similarity, cmap='viridis',
-                              vmin=float(panel.similarity.min()),
-                              vmax=float(panel.similarity.max()))
+                              vmin=vmin, vmax=vmax)
         for value in panel.col_action:
             ax.axvline(value, color='red', ls='--', lw=0.8)
         for value in panel.row_action:
@@ -187,14 +198,18 @@ def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, 
                 clip_on=False, solid_capstyle='butt')
         ax.plot([-0.04, -0.04], panel.row_action, transform=left, color='red', lw=5,
                 clip_on=False, solid_capstyle='butt')
-        ax.set_title(f'{panel.encoder}\n{panel.transform}: score {panel.score:+.3f}', fontsize=8)
-        ax.set_xlabel('transformed video (s)', fontsize=7)
-        ax.set_ylabel('original video (s)', fontsize=7)
-        ax.tick_params(labelsize=6)
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=6)
+        ax.set_title(f'{panel.encoder}\n{panel.transform}: score {panel.score:+.3f}', fontsize=9)
+        ax.set_xlabel('transformed video (s)', fontsize=8)
+        ax.set_ylabel('original video (s)', fontsize=8)
+        ax.tick_params(labelsize=8)
+        if not shared_scale:
+            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=8)
+    if shared_scale:
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+        bar.set_label('cosine similarity (one scale for all panels)', fontsize=8)
+        bar.ax.tick_params(labelsize=8)
     if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=10)
     with atomic_write(out, 'wb') as handle:
         fig.savefig(handle, format=_format_of(out), dpi=120)
     plt.close(fig)
