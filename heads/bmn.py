@@ -35,9 +35,9 @@ from mmaction.structures import ActionDataSample
 from mmengine.model import BaseModel
 from torch import nn
 
+from pal_eval.core.time_grid import boundary_to_seconds
 from pal_eval.data.datasets.localization import localization_labels
 from pal_eval.postprocess.soft_nms import bmn_soft_nms
-from pal_eval.postprocess.time_grid import boundary_to_seconds
 
 __all__ = ['BoundaryMatchingNetwork', 'boundary_matching_sample_matrix',
            'candidate_proposals', 'load_mmaction_bmn', 'convert_mmaction_state_dict']

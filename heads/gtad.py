@@ -646,7 +646,7 @@ class GTAD(BaseModel):
         Per window: every valid anchor is a candidate scored ``cls x reg`` (the reference
         code's score); G-TAD's Gaussian Soft-NMS (``soft_nms``) keeps the best; boundary
         positions become seconds through the window's feature centre times
-        (:mod:`pal_eval.postprocess.time_grid`), clipped to the video; with
+        (:mod:`pal_eval.core.time_grid`), clipped to the video; with
         ``class_fusion`` each proposal is fused with the video's top classes
         (:mod:`pal_eval.postprocess.fusion`).
 
@@ -692,8 +692,8 @@ class GTAD(BaseModel):
             ``(segments [K, 2] seconds, scores [K])``, best first; segments falling
             entirely in a window's padding past the video end are dropped.
         """
+        from pal_eval.core.time_grid import boundary_to_seconds, uniform_centers
         from pal_eval.postprocess.soft_nms import gaussian_soft_nms
-        from pal_eval.postprocess.time_grid import boundary_to_seconds, uniform_centers
 
         flat = self.subgraph.align.flat_index.cpu().numpy()
         duration_index, start_index = np.divmod(flat, self.temporal_scale)

@@ -198,7 +198,7 @@ def moment_iou_map(gt_segment: Sequence[float], num_clips: int, t_start: float,
     Returns:
         Float64 ``[N, N]`` array.
     """
-    from pal_eval.evaluation.tiou import segment_tiou
+    from pal_eval.core.tiou import segment_tiou
 
     cells = moment_boundaries(num_clips, t_start, t_end).reshape(-1, 2)
     # 2D-TAN computes its training IoU with the hull union (max end - min start).

@@ -33,15 +33,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from pal_eval.core.resample import resample_features
 from pal_eval.data.features import META_FILE, check_video_id, dump_meta, write_video_features
 from pal_eval.data.video_io import iter_frames, probe_video
 from pal_eval.errors import InputError, PalEvalError
-from pal_eval.extraction.sampling import (
-    SamplingPolicy,
-    clip_center_times,
-    clip_frame_indices,
-    resample_features,
-)
+from pal_eval.extraction.sampling import SamplingPolicy, clip_center_times, clip_frame_indices
 from pal_eval.io import read_json, write_json
 
 VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v')

@@ -4,6 +4,5 @@
   variant) and top-k; hard NMS lives in :mod:`.nms`.
 * :mod:`.fusion`: detections from proposals by video-level class fusion (score file or
   a built-in logistic-regression video classifier).
-* :mod:`.time_grid`: snippet boundary positions <-> seconds from feature centre times.
 * :mod:`.windows`: merge sliding-window predictions back per video.
 """

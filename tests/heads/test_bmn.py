@@ -13,8 +13,8 @@ from heads.bmn import (
     convert_mmaction_state_dict,
     load_mmaction_bmn,
 )
+from pal_eval.core.tiou import pairwise_tiou
 from pal_eval.data.datasets.localization import localization_labels
-from pal_eval.evaluation.tiou import pairwise_tiou
 from tests.heads.feature_benchmark import write_tiny_benchmark
 
 T, N = 24, 8

@@ -27,7 +27,7 @@ from heads.gtad import (
     knn_indices,
     proposal_map_mask,
 )
-from pal_eval.evaluation.tiou import pairwise_tiou
+from pal_eval.core.tiou import pairwise_tiou
 from tests.heads.feature_benchmark import write_tiny_benchmark
 
 torch.set_num_threads(1)

@@ -69,14 +69,14 @@ def feature_time_span(centers: np.ndarray, duration: float) -> tuple[float, floa
     """Time span covered by the features: from the first one's start to the last one's end.
 
     Feature edges lie half a stride before the first centre and after the last one
-    (the shared snippet-grid convention of :mod:`pal_eval.postprocess.time_grid`),
+    (the shared snippet-grid convention of :mod:`pal_eval.core.time_grid`),
     clipped to ``[0, duration]``.
 
     Examples:
         >>> feature_time_span(np.array([0.5, 1.5, 2.5, 3.5]), 4.2)
         (0.0, 4.0)
     """
-    from pal_eval.postprocess.time_grid import boundary_to_seconds
+    from pal_eval.core.time_grid import boundary_to_seconds
 
     start, end = boundary_to_seconds(np.array([0.0, len(centers)]), centers)
     start, end = max(0.0, float(start)), min(float(duration), float(end))

@@ -40,42 +40,18 @@ from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
 from mmengine.structures import InstanceData
 
+from pal_eval.core.resample import resample_features
+from pal_eval.core.time_grid import seconds_to_boundary
+from pal_eval.core.tiou import pairwise_tiou
 from pal_eval.data.features import FeatureStore
-from pal_eval.evaluation.tiou import pairwise_tiou
-from pal_eval.postprocess.time_grid import seconds_to_boundary, uniform_centers
 
 __all__ = [
-    'resample_features', 'window_starts', 'boundary_labels', 'iou_map_labels',
+    'window_starts', 'boundary_labels', 'iou_map_labels',
     'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
 ]
 
 
 # --------------------------------------------------------------------------- core
-def resample_features(features: np.ndarray, centers: np.ndarray,
-                      target_centers: np.ndarray) -> np.ndarray:
-    """Linearly interpolate features ``[T, C]`` at new times (clamped at the ends).
-
-    Args:
-        features: ``[T, C]`` features.
-        centers: ``[T]`` centre time of each feature (increasing, seconds).
-        target_centers: ``[T']`` times to sample at.
-
-    Returns:
-        ``[T', C]`` float32.
-
-    Examples:
-        >>> resample_features(np.array([[0.], [2.]]), np.array([1., 3.]),
-        ...                   np.array([0., 2., 5.])).ravel().tolist()
-        [0.0, 1.0, 2.0]
-    """
-    features = np.asarray(features, dtype=np.float64)
-    position = np.interp(target_centers, centers, np.arange(len(centers), dtype=np.float64))
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, len(centers) - 1)
-    weight = (position - lower)[:, None]
-    return ((1.0 - weight) * features[lower] + weight * features[upper]).astype(np.float32)
-
-
 def window_starts(num_features: int, window_size: int, window_stride: int) -> list[int]:
     """First feature index of each sliding window; the windows cover every feature.
 
@@ -249,8 +225,8 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
         record = self.get_data_info(idx)
         video = self.store.load(record['video_id'])
         duration = record['duration']
-        grid = uniform_centers(duration, self.temporal_scale)
-        features = resample_features(video.features, video.centers, grid)
+        features, grid = resample_features(video.features, video.centers, duration,
+                                           self.temporal_scale)
         gt = (np.asarray(record['gt_segments'], np.float64) / duration).clip(0.0, 1.0)
         meta = dict(video_id=record['video_id'], duration=duration, grid_centers=grid,
                     temporal_scale=self.temporal_scale)
