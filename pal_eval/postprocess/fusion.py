@@ -205,7 +205,7 @@ def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], n
     """
     from tqdm import tqdm
 
-    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.annotations import load_actions
     from pal_eval.data.features import FeatureStore
 
     score_file = class_fusion.get('score_file')
@@ -215,7 +215,7 @@ def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], n
             if not class_fusion.get('ann_file'):
                 raise PalEvalError('class_fusion with a score_file needs taxonomy=[...] or '
                                    'ann_file=... (for the class order)')
-            taxonomy = load_activitynet(class_fusion['ann_file']).taxonomy
+            taxonomy = load_actions(class_fusion['ann_file']).taxonomy
         taxonomy = list(taxonomy)
         table = load_class_scores(score_file, taxonomy)
 
@@ -229,7 +229,7 @@ def video_class_scores(class_fusion: dict) -> tuple[list[str], Callable[[str], n
         raise PalEvalError('class_fusion needs score_file=... (published video-level '
                            'scores) or ann_file=... and feature_dir=... (built-in classifier)')
     ann_file = class_fusion['ann_file']
-    annotations = load_activitynet(ann_file, subset=class_fusion.get('subset', 'training'))
+    annotations = load_actions(ann_file, subset=class_fusion.get('subset', 'training'))
     store = FeatureStore(class_fusion['feature_dir'])
     labels = dominant_labels(annotations.instances)
     videos = [v for v in labels if v in store]

@@ -1,12 +1,14 @@
 """Feature datasets for BMN/G-TAD: labels by hand, resampling, windows, packing."""
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import pal_eval  # noqa: F401  (registers into mmaction before the datasets import)
-from pal_eval.data.annotations import ActionAnnotations, VideoInfo
+from pal_eval.data.annotations.canonical import ActionAnnotations, VideoInfo
 from pal_eval.data.datasets import localization
 from pal_eval.data.datasets.localization import (
     ActivityNetFeatureDataset,
@@ -61,7 +63,7 @@ def feature_folder(tmp_path, monkeypatch):
         instances=pd.DataFrame({'video_id': ['v1', 'v1'], 't_start': [4.0, 20.0],
                                 't_end': [10.0, 36.0], 'label': ['jump', 'run']}),
         taxonomy=['jump', 'run'])
-    monkeypatch.setattr(localization, '_load_annotations', lambda path, subset: annotations)
+    monkeypatch.setattr(localization, 'load_actions', lambda path, subset: annotations)
     return tmp_path
 
 
@@ -100,3 +102,34 @@ def test_thumos_windows_cover_video(feature_folder):
     # -2 and 22 of 32: clipped to 0, coverage 22/24 >= 0.75, kept.
     np.testing.assert_allclose(sample['data_samples'].gt_instances.gt_bbox.numpy(),
                                [[0.0, 22 / 32]], atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['thumos14_test_groundtruth.csv', 'test_Annotation.csv'])
+def test_thumos_dataset_reads_the_evaluators_csv(shared_annotations, tmp_path, name):
+    """The CSVs ``pal-eval evaluate --preset thumos14`` reads train and test G-TAD too."""
+    folder = shared_annotations / 'frostinassiky_gtad'
+    rows = list(csv.DictReader(open(folder / 'thumos14_test_groundtruth.csv')))
+    chosen = ['video_test_0000004', 'video_test_0000278']
+    duration = {r['video-name']: float(r['video-duration']) for r in rows}
+    rng = np.random.default_rng(0)
+    for video_id in chosen:  # one feature per second; only the sidecar knows the duration
+        count = int(duration[video_id])
+        write_video_features(tmp_path / 'feats', video_id,
+                             rng.normal(size=(count, 4)).astype(np.float32),
+                             np.arange(count) + 0.5, duration=duration[video_id])
+    others = len({r['video-name'] for r in rows}) - len(chosen)
+    with pytest.warns(UserWarning, match=f'no features for {others} of {others + 2}'):
+        ds = ThumosFeatureDataset(str(folder / name), str(tmp_path / 'feats'), subset='test',
+                                  temporal_scale=64, window_stride=32, test_mode=True)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert sorted({info['video_id'] for info in infos}) == chosen
+    for video_id in chosen:
+        expected = sorted((float(r['t-init']), float(r['t-end'])) for r in rows
+                          if r['video-name'] == video_id and r['label-idx'] != '-1')
+        info = next(i for i in infos if i['video_id'] == video_id)
+        assert sorted(map(tuple, info['gt_segments'].tolist())) == expected
+        assert info['duration'] == pytest.approx(duration[video_id], abs=1e-6)
+    first = ds[0]['data_samples']  # video_test_0000004's first window: 0 .. 64 s
+    assert len(first.metainfo['grid_centers']) == 64
+    bbox = first.gt_instances.gt_bbox.numpy()
+    assert len(bbox) > 0 and bbox.min() >= 0.0 and bbox.max() <= 1.0

@@ -30,6 +30,7 @@ convert predictions to seconds) and, for windows, ``window_start``.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -43,6 +44,7 @@ from mmengine.structures import InstanceData
 from pal_eval.core.resample import resample_features
 from pal_eval.core.time_grid import seconds_to_boundary
 from pal_eval.core.tiou import pairwise_tiou
+from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
 
 __all__ = [
@@ -132,14 +134,6 @@ def localization_labels(gt_segments: np.ndarray, temporal_scale: int) -> dict[st
                 gt_iou_map=iou_map_labels(gt, temporal_scale))
 
 
-def _load_annotations(ann_file: str, subset: str | None):
-    # Imported here: the loader is the data engineer's, and this module must import
-    # without it (e.g. for the functional core alone).
-    from pal_eval.data.annotations import load_activitynet
-
-    return load_activitynet(ann_file, subset=subset)
-
-
 # ----------------------------------------------------------------------- datasets
 def _pack(features: np.ndarray, gt_normalised: np.ndarray, labels: Sequence[str],
           temporal_scale: int, metainfo: dict) -> dict:
@@ -175,7 +169,7 @@ class _FeatureDatasetBase(BaseDataset):
 
     def _video_records(self) -> list[dict]:
         """One record per annotated video of the subset that has features."""
-        annotations = _load_annotations(self.ann_file, self.subset)
+        annotations = load_actions(self.ann_file, self.subset)
         self.taxonomy = list(annotations.taxonomy)
         grouped = {video: group for video, group in
                    annotations.instances.groupby('video_id', sort=False)}
@@ -188,7 +182,10 @@ class _FeatureDatasetBase(BaseDataset):
             segments = (np.zeros((0, 2)) if group is None else
                         group[['t_start', 't_end']].to_numpy(np.float64))
             labels = [] if group is None else group['label'].tolist()
-            records.append(dict(video_id=video_id, duration=float(info.duration),
+            duration = float(info.duration)
+            if math.isnan(duration):  # THUMOS14 CSVs and G-TAD's JSON store none
+                duration = self.store.load(video_id).duration
+            records.append(dict(video_id=video_id, duration=duration,
                                 gt_segments=segments, gt_labels=labels))
         if missing:
             warnings.warn(f'{self.feature_dir}: no features for {len(missing)} of '
@@ -201,7 +198,7 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
     """ActivityNet-style dataset: each video resampled to ``temporal_scale`` positions.
 
     Args:
-        ann_file: ActivityNet-style annotation JSON (``load_activitynet``).
+        ann_file: Action annotations in any format ``load_actions`` reads.
         feature_dir: A feature folder (:class:`pal_eval.data.features.FeatureStore`).
         subset: ``training`` / ``validation`` / ``testing`` (None: all).
         temporal_scale: ``T`` (100 for BMN and G-TAD).
@@ -238,7 +235,8 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
     """THUMOS-style dataset: sliding windows of ``temporal_scale`` native features.
 
     Args:
-        ann_file: THUMOS14 annotation JSON in ActivityNet form (``load_activitynet``).
+        ann_file: THUMOS14 annotations in any format ``load_actions`` reads (the
+            evaluator's CSV, G-TAD's JSON, the per-class txt folder).
         feature_dir: A feature folder.
         subset: ``validation`` (THUMOS14's training split) or ``test``.
         temporal_scale: Window size in features (256).
