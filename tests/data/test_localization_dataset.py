@@ -8,38 +8,15 @@ import pandas as pd
 import pytest
 
 import pal_eval  # noqa: F401  (registers into mmaction before the datasets import)
+from heads.targets import localization_labels
 from pal_eval.data.annotations.canonical import ActionAnnotations, VideoInfo
 from pal_eval.data.datasets import localization
 from pal_eval.data.datasets.localization import (
     ActivityNetFeatureDataset,
     ThumosFeatureDataset,
-    boundary_labels,
-    iou_map_labels,
     window_starts,
 )
 from pal_eval.data.features import write_video_features
-
-
-def test_boundary_labels_hand_worked():
-    # T = 10, start at 0.52: region [0.37, 0.67]; anchors are [(i - .5)/10, (i + .5)/10].
-    labels = boundary_labels(np.array([0.52]), 10)
-    expected = np.zeros(10)
-    expected[4], expected[5], expected[6], expected[7] = 0.8, 1.0, 1.0, 0.2
-    np.testing.assert_allclose(labels, expected, atol=1e-6)
-    # Two ground truths (0 gives region [-0.15, 0.15]): the max of the two coverages.
-    both = boundary_labels(np.array([0.0, 0.52]), 10)
-    assert both[:3].tolist() == [1.0, 1.0, 0.0] and np.isclose(both[4], 0.8)
-    assert boundary_labels(np.zeros(0), 5).tolist() == [0.0] * 5
-
-
-def test_iou_map_hand_worked():
-    labels = iou_map_labels(np.array([[0.25, 0.75]]), 4)
-    assert labels.shape == (4, 4)
-    assert labels[1, 1] == 1.0    # [0.25, 0.75]
-    assert labels[0, 1] == 0.5    # [0.25, 0.50]
-    assert labels[3, 0] == 0.5    # [0.00, 1.00]
-    assert labels[0, 0] == 0.0    # [0.00, 0.25]
-    assert np.isclose(labels[2, 0], 0.5 / 0.75)  # [0, 0.75]
 
 
 def test_window_starts_cover_every_feature():
@@ -75,10 +52,13 @@ def test_activitynet_dataset_sample(feature_folder):
     assert tuple(sample['inputs'].shape) == (8, 20)
     data = sample['data_samples']
     np.testing.assert_allclose(data.gt_instances.gt_bbox.numpy(), [[0.1, 0.25], [0.5, 0.9]])
-    assert data.gt_iou_map.shape == (20, 20)
+    # The models build their labels from gt_bbox (heads/targets.py), here BMN's.
+    labels = localization_labels(data.gt_instances.gt_bbox.numpy(), 20)
+    assert labels['gt_iou_map'].shape == (20, 20)
     # [0.1, 0.25] = start 2, duration 3 (in 1/20 units) is exactly a ground truth.
-    assert data.gt_iou_map[2, 2] == 1.0
-    assert data.gt_start[2] == 1.0 and data.gt_end[5] == 1.0
+    assert labels['gt_iou_map'][2, 2] == 1.0
+    assert labels['gt_start'][2] == 1.0 and labels['gt_end'][5] == 1.0
+    assert not {'gt_iou_map', 'gt_start', 'gt_end'} & set(data.keys())  # one owner
     np.testing.assert_allclose(data.metainfo['grid_centers'][[0, -1]], [1.0, 39.0])
     with pytest.warns(UserWarning):
         test_ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True)

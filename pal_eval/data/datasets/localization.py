@@ -12,21 +12,16 @@ Two ways of turning a video's features ``[T_video, C]`` into fixed-size samples:
   are merged back per video and suppressed again
   (:func:`pal_eval.postprocess.windows.merge_window_predictions`).
 
-The functional core (resampling, windowing, label generation) is plain numpy. Labels
-follow BMN (Lin et al. 2019) exactly, so BMN, G-TAD and mmaction2's ``BMN`` all train on
-the same samples:
-
-* ``gt_start[i]`` / ``gt_end[i]``: the largest fraction of anchor ``[(i - .5)/T, (i + .5)/T]``
-  covered by a boundary region ``[g - 1.5/T, g + 1.5/T]`` around a ground-truth start /
-  end ``g`` (intersection over anchor length);
-* ``gt_iou_map[d, s]``: the largest tIoU of proposal ``[s/T, (s + d + 1)/T]`` with a
-  ground-truth segment (row = duration - 1, column = start: BMN's layout).
+The functional core (windowing, window ground truth) is plain numpy. Samples carry what
+MMAction2's and OpenTAD's localization datasets carry, so any of their models can read
+them, and each model builds its own training labels from the ground truth
+(``heads/targets.py``).
 
 Each sample is ``dict(inputs=Tensor[C, T], data_samples=ActionDataSample)``; the data
-sample carries ``gt_instances.gt_bbox`` (normalised ``[M, 2]``, what mmaction2's BMN
-reads), ``gt_start``, ``gt_end``, ``gt_iou_map`` and the metainfo ``video_id``,
-``duration``, ``grid_centers`` (seconds: the time of each of the T positions, used to
-convert predictions to seconds) and, for windows, ``window_start``.
+sample carries ``gt_instances.gt_bbox`` (``[M, 2]`` float64, fractions of the sample's
+``T`` positions: what mmaction2's BMN reads) and the metainfo ``video_id``, ``duration``,
+``grid_centers`` (seconds: the time of each of the T positions, used to convert
+predictions to seconds) and, for windows, ``window_start``.
 """
 from __future__ import annotations
 
@@ -43,13 +38,11 @@ from mmengine.structures import InstanceData
 
 from pal_eval.core.resample import resample_features
 from pal_eval.core.time_grid import seconds_to_boundary
-from pal_eval.core.tiou import pairwise_tiou
 from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
 
 __all__ = [
-    'window_starts', 'boundary_labels', 'iou_map_labels',
-    'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
+    'window_starts', 'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
 ]
 
 
@@ -69,82 +62,16 @@ def window_starts(num_features: int, window_size: int, window_stride: int) -> li
     return starts
 
 
-def boundary_labels(gt_positions: np.ndarray, temporal_scale: int,
-                    region: float = 3.0) -> np.ndarray:
-    """Start (or end) labels: coverage of each anchor by the ground-truth boundary regions.
-
-    Args:
-        gt_positions: ``[M]`` ground-truth starts (or ends), normalised to ``[0, 1]``.
-        temporal_scale: ``T``.
-        region: Width of the region around each boundary, in anchors (BMN: 3).
-
-    Returns:
-        ``[T]`` float32 in ``[0, 1]``: max over ground truths of
-        intersection(anchor, region) / anchor length.
-
-    Examples:
-        >>> boundary_labels(np.array([0.5]), 10).round(3).tolist()
-        [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-    """
-    gap = 1.0 / temporal_scale
-    anchors = np.arange(temporal_scale, dtype=np.float64) * gap
-    anchor_start, anchor_end = anchors - 0.5 * gap, anchors + 0.5 * gap
-    gt = np.asarray(gt_positions, dtype=np.float64).reshape(1, -1)
-    if gt.size == 0:
-        return np.zeros(temporal_scale, dtype=np.float32)
-    half = region * gap / 2.0
-    inter = (np.minimum(anchor_end[:, None], gt + half)
-             - np.maximum(anchor_start[:, None], gt - half)).clip(0)
-    # Intersection over anchor length (IoP), not tIoU: a hand-written 2-liner on purpose.
-    return (inter / (anchor_end - anchor_start)[:, None]).max(axis=1).astype(np.float32)
-
-
-def iou_map_labels(gt_segments: np.ndarray, temporal_scale: int) -> np.ndarray:
-    """BMN's confidence-map labels: max tIoU of each (duration, start) proposal with the gt.
-
-    Args:
-        gt_segments: ``[M, 2]`` normalised ground-truth segments.
-        temporal_scale: ``T``.
-
-    Returns:
-        ``[T, T]`` float32: ``[d, s]`` is proposal ``[s/T, (s + d + 1)/T]`` (positions with
-        ``s + d + 1 > T`` are outside the video; the losses mask them).
-
-    Examples:
-        >>> labels = iou_map_labels(np.array([[0.0, 0.5]]), 4)
-        >>> float(labels[1, 0]), float(labels[0, 0])
-        (1.0, 0.5)
-    """
-    gap = 1.0 / temporal_scale
-    duration, start = np.meshgrid(np.arange(temporal_scale), np.arange(temporal_scale),
-                                  indexing='ij')
-    proposals = np.stack([start * gap, (start + duration + 1) * gap], -1).reshape(-1, 2)
-    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
-    if len(gt) == 0:
-        return np.zeros((temporal_scale, temporal_scale), dtype=np.float32)
-    return pairwise_tiou(proposals, gt).max(axis=1).reshape(
-        temporal_scale, temporal_scale).astype(np.float32)
-
-
-def localization_labels(gt_segments: np.ndarray, temporal_scale: int) -> dict[str, np.ndarray]:
-    """All BMN/G-TAD labels of one sample from its normalised ground truth ``[M, 2]``."""
-    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
-    return dict(gt_start=boundary_labels(gt[:, 0], temporal_scale),
-                gt_end=boundary_labels(gt[:, 1], temporal_scale),
-                gt_iou_map=iou_map_labels(gt, temporal_scale))
-
-
 # ----------------------------------------------------------------------- datasets
 def _pack(features: np.ndarray, gt_normalised: np.ndarray, labels: Sequence[str],
-          temporal_scale: int, metainfo: dict) -> dict:
+          metainfo: dict) -> dict:
     """Build ``dict(inputs=[C, T] tensor, data_samples=ActionDataSample)``."""
     sample = ActionDataSample()
     sample.set_metainfo(metainfo)
+    # float64: the labels the models build from it equal those of the exact segments.
     sample.gt_instances = InstanceData(
-        gt_bbox=torch.as_tensor(gt_normalised, dtype=torch.float32).reshape(-1, 2))
+        gt_bbox=torch.as_tensor(gt_normalised, dtype=torch.float64).reshape(-1, 2))
     sample.set_field(list(labels), 'gt_labels_names', field_type='metainfo')
-    for name, value in localization_labels(gt_normalised, temporal_scale).items():
-        sample.set_field(torch.from_numpy(value), name)
     return dict(inputs=torch.from_numpy(np.ascontiguousarray(features.T)), data_samples=sample)
 
 
@@ -227,8 +154,7 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
         gt = (np.asarray(record['gt_segments'], np.float64) / duration).clip(0.0, 1.0)
         meta = dict(video_id=record['video_id'], duration=duration, grid_centers=grid,
                     temporal_scale=self.temporal_scale)
-        return self.pipeline(_pack(features, gt, record['gt_labels'],
-                                   self.temporal_scale, meta))
+        return self.pipeline(_pack(features, gt, record['gt_labels'], meta))
 
 @DATASETS.register_module()
 class ThumosFeatureDataset(_FeatureDatasetBase):
@@ -280,7 +206,7 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
                     grid_centers=_window_centers(video.centers, start, size),
                     window_start=start, temporal_scale=size)
         return self.pipeline(_pack(features, record['gt_window'],
-                                   record['gt_window_labels'], size, meta))
+                                   record['gt_window_labels'], meta))
 
 
 def _window_centers(centers: np.ndarray, start: int, size: int) -> np.ndarray:
