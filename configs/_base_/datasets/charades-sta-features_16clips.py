@@ -1,0 +1,32 @@
+# Charades-STA queries over extracted clip features (`pal-eval extract ... --out
+# <data_root>/features/pal`), each video pooled to 16 clips; evaluated with R@{1,5},
+# IoU={0.5,0.7} and mIoU (2D-TAN protocol: NMS 0.5 first).
+data_root = 'data/charades_sta/'
+feature_dir = 'features/pal'
+feat_dim = 512                     # feature_dim in <feature_dir>/meta.json
+train_ann = 'annotations/charades_sta_train.txt'
+test_ann = 'annotations/charades_sta_test.txt'
+vocabulary_file = data_root + train_ann  # the model's words
+num_clips = 16
+# Video durations come from the feature folder (each video's sidecar records it); to check
+# the annotations against Charades_v1_{train,test}.csv instead, add
+# durations_file='annotations/Charades_v1_train.csv' (resp. _test) to the datasets.
+
+train_pipeline = [dict(type='LoadGroundingClips', num_clips=num_clips),
+                  dict(type='PackGroundingInputs')]
+test_pipeline = train_pipeline
+_queries = dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=train_ann,
+                feature_dir=feature_dir, pipeline=train_pipeline)
+train_dataloader = dict(batch_size=32, num_workers=4, persistent_workers=True,
+                        sampler=dict(type='DefaultSampler', shuffle=True), dataset=_queries)
+val_dataloader = dict(train_dataloader, sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(_queries, ann_file=test_ann, pipeline=test_pipeline,
+                                   test_mode=True))
+test_dataloader = val_dataloader
+del _queries
+
+val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + test_ann,
+                     recalls=(1, 5), ious=(0.5, 0.7), nms_thresh=0.5)
+test_evaluator = val_evaluator
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
