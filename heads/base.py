@@ -77,7 +77,10 @@ class BaseTemporalLocalizer(BaseHead):
         loss: The loss config (mmaction2's ``BMNLoss``).
         loss_weights: Weights of (temporal evaluation, IoU regression, classification).
         class_fusion: None (class-agnostic proposals) or a dict: ``top_k_classes``
-            (default 2) and the video classifier (:mod:`heads.classifiers`).
+            (default 2) and the video classifier (:mod:`heads.classifiers`:
+            ``type='ScoreFileClassifier'``, ``score_file``, ``taxonomy`` or ``ann_file``;
+            ``type='FeatureVideoClassifier'``, ``ann_file``, ``feature_dir``, ``subset``).
+            A sample's own ``class_scores`` (with its ``taxonomy``) come first.
         data_preprocessor, init_cfg: As in MMEngine.
     """
 

@@ -180,12 +180,10 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
         post_process_top_k: Proposals kept per sample (100).
         sampling_chunk: Channels per gather group in the BM layer (speed only).
         loss: Loss config (mmaction2's ``BMNLoss``).
-        loss_weights: Weights of (TEM, PEM regression, PEM classification): (1, 10, 1).
-        class_fusion: Optional detections by video-level class fusion
-            (:mod:`heads.classifiers`): ``dict(type='ScoreFileClassifier',
-            score_file=..., taxonomy=[...])`` or ``dict(type='FeatureVideoClassifier',
-            ann_file=..., feature_dir=..., subset='training')``; ``top_k_classes`` (2).
-        data_preprocessor, init_cfg: As in MMEngine.
+        **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of TEM,
+            PEM regression, PEM classification: (1, 10, 1)), ``class_fusion`` (optional
+            detections by video-level class fusion, :mod:`heads.classifiers`),
+            ``data_preprocessor`` and ``init_cfg``.
 
     Examples:
         >>> model = BoundaryMatchingNetwork(feat_dim=8, temporal_scale=16,
@@ -200,13 +198,9 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
                  hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
                  soft_nms_alpha: float = 0.4, soft_nms_low_threshold: float = 0.5,
                  soft_nms_high_threshold: float = 0.9, post_process_top_k: int = 100,
-                 sampling_chunk: int = 128, loss: dict | None = None,
-                 loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
-                 class_fusion: dict | None = None, data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
+                 sampling_chunk: int = 128, loss: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=temporal_scale,
-                         loss=loss, loss_weights=loss_weights, class_fusion=class_fusion,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                         loss=loss, **kwargs)
         self.feat_dim = feat_dim
         self.num_samples = num_samples
         self.soft_nms = dict(alpha=soft_nms_alpha, low_threshold=soft_nms_low_threshold,

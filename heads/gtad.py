@@ -451,18 +451,14 @@ class GTAD(BaseTemporalLocalizer):
         fused_align: Compute SGAlign and the first 1x1 convolution re-associated
             (:class:`SubGraphProjection`); same result, a fraction of the cost.
         loss_cls: The loss, mmaction2's ``BMNLoss`` (G-TAD trains with BMN's loss).
-        loss_weights: Weights of (temporal evaluation, IoU regression, classification).
         soft_nms: Keyword arguments of G-TAD's Gaussian Soft-NMS
             (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`): ``sigma`` 0.8 and
             ``top_k`` 100 on ActivityNet, 0.46 and 200 on THUMOS14.
-        class_fusion: Detections by video-level class fusion (:mod:`heads.classifiers`):
-            ``dict(type='ScoreFileClassifier', score_file=..., taxonomy=[...] or
-            ann_file=...)`` for published scores, or ``dict(type='FeatureVideoClassifier',
-            ann_file=..., feature_dir=..., subset='training')`` for the built-in
-            classifier; ``top_k_classes`` (2); a sample's own ``class_scores`` (with its
-            ``taxonomy``) in its metainfo come first. None: class-agnostic proposals.
-        data_preprocessor: MMEngine data preprocessor config.
-        init_cfg: MMEngine initialisation config.
+        **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of
+            temporal evaluation, IoU regression, classification: (1, 10, 1)),
+            ``class_fusion`` (detections by video-level class fusion,
+            :mod:`heads.classifiers`; None: class-agnostic proposals),
+            ``data_preprocessor`` and ``init_cfg``.
 
     Examples:
         >>> model = GTAD(feat_dim=16, temporal_scale=8, max_duration=8, hidden_dim_1d=32,
@@ -478,13 +474,9 @@ class GTAD(BaseTemporalLocalizer):
                  input_groups: int = 4, inner_points: int = 32,
                  context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
                  fused_align: bool = True, loss_cls: dict | None = None,
-                 loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
-                 soft_nms: dict | None = None, class_fusion: dict | None = None,
-                 data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
+                 soft_nms: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=max_duration,
-                         loss=loss_cls, loss_weights=loss_weights, class_fusion=class_fusion,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                         loss=loss_cls, **kwargs)
         self.feat_dim = feat_dim
         self.boundary_width = boundary_width
         self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}

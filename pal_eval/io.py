@@ -1,4 +1,4 @@
-"""Small file helpers shared by every stage: atomic writes, JSON with clear errors."""
+"""Small file helpers shared by every stage: atomic writes, JSON and YAML with clear errors."""
 from __future__ import annotations
 
 import contextlib
@@ -81,11 +81,30 @@ def read_json(path: str | os.PathLike) -> Any:
     Raises:
         InputError: the file is missing, empty, or not valid JSON.
     """
+    return _parse(path, 'JSON', json.loads, json.JSONDecodeError,
+                  lambda exc: getattr(exc, 'lineno', None),
+                  lambda exc: ': ' + exc.args[0].split(':')[0])
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Parse a YAML file safely; I/O and syntax problems become one-line ``InputError``."""
+    import yaml  # only the leaderboard's files are YAML: keep `import pal_eval.io` light
+
+    def line(exc) -> int | None:
+        mark = getattr(exc, 'problem_mark', None)
+        return mark.line + 1 if mark is not None else None
+
+    return _parse(path, 'YAML', yaml.safe_load, yaml.YAMLError, line, lambda exc: '')
+
+
+def _parse(path: str | os.PathLike, kind: str, parse, error: type[Exception], line_of,
+           detail) -> Any:
+    """``parse(text of path)``; a syntax error becomes ``not valid <kind> (line N)<detail>``."""
     path = Path(path)
     text = read_text(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        line = getattr(exc, 'lineno', None)
+        return parse(text)
+    except error as exc:
+        line = line_of(exc)
         where = f' (line {line})' if line else ''
-        raise InputError(path, f'not valid JSON{where}: {exc.args[0].split(":")[0]}') from None
+        raise InputError(path, f'not valid {kind}{where}{detail(exc)}') from None

@@ -475,7 +475,7 @@ def _q(text: str) -> str:
 
 def load_spec(path: str | os.PathLike) -> dict:
     """Read a spec YAML file (schema in the module docstring)."""
-    from pal_eval.leaderboard.reference import read_yaml
+    from pal_eval.io import read_yaml
 
     spec = read_yaml(path)
     if not isinstance(spec, dict) or not isinstance(spec.get('rows'), list):

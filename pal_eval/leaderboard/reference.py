@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from pal_eval.errors import InputError
-from pal_eval.io import read_text
+from pal_eval.io import read_yaml
 
 TASKS = ('detection', 'proposal', 'grounding', 'pretrain_ablation')
 #: metrics that are not fractions and are therefore never rescaled to percent
@@ -146,17 +145,6 @@ def load_reference(path: str | os.PathLike = DEFAULT_REFERENCE) -> ReferenceTabl
             tolerance=tolerance, extra=extra))
     return ReferenceTable(rows=rows, unit=unit)
 
-
-def read_yaml(path: str | os.PathLike):
-    """Parse a YAML file safely; I/O and syntax problems become one-line ``InputError``."""
-    path = Path(path)
-    text = read_text(path)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, 'problem_mark', None)
-        where = f' (line {mark.line + 1})' if mark is not None else ''
-        raise InputError(path, f'not valid YAML{where}') from None
 
 
 def _number(value, path, record, field_name: str) -> float:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pal_eval.errors import InputError
-from pal_eval.leaderboard.reference import read_yaml
+from pal_eval.io import read_yaml
 
 
 @dataclass(frozen=True)

@@ -87,15 +87,11 @@ def load_actions(path: str | os.PathLike, subset: str | None = None) -> ActionAn
         InputError: unreadable or malformed file, unknown subset, a grounding or
             prediction file.
     """
-    path = Path(path)
-    kind, data = _detect(path)
+    path, kind, data = _open(path, ACTION_FORMATS)
     if kind == 'thumos14-txt':
         return thumos.load_thumos14_txt_folder(path, subset)
     if kind == 'thumos14-csv':
         return thumos.load_thumos14_csv(path, subset)
-    if kind in QUERY_FORMATS:
-        raise InputError(path, f'holds grounding queries ({kind}), not temporal action '
-                         'annotations')
     return activitynet.parse_activitynet(path, data, subset=subset)
 
 
@@ -121,18 +117,33 @@ def load_queries(path: str | os.PathLike, subset: str | None = None, *,
         InputError: unreadable or malformed file, unknown subset, an action or
             prediction file.
     """
-    path = Path(path)
-    kind, data = _detect(path)
+    path, kind, data = _open(path, QUERY_FORMATS)
     if kind == 'charades-sta':
         return grounding.load_charades_sta(path, durations, subset=subset or 'test')
     if kind == 'grounding-json':
         return grounding.parse_grounding_json(path, data, subset=subset)
-    if kind in ('thumos14-csv', 'thumos14-txt'):
-        raise InputError(path, f'holds temporal action annotations ({kind}), not grounding '
-                         'queries')
-    # Any other JSON object is read as ActivityNet Captions, whose reader names the
-    # malformed field precisely.
     return grounding.parse_activitynet_captions(path, data, subset=subset or 'validation')
+
+
+_KINDS = {ACTION_FORMATS: 'temporal action annotations', QUERY_FORMATS: 'grounding queries'}
+
+
+def _open(path: str | os.PathLike, formats: tuple[str, ...]) -> tuple[Path, str, Any]:
+    """``(path, format, parsed JSON or None)`` of a file that one door reads.
+
+    A JSON object that is neither wrapped ActivityNet (``database``) nor recognisably
+    anything else goes to the grounding door as ActivityNet Captions, whose reader names
+    the malformed field precisely.
+    """
+    path = Path(path)
+    kind, data = _detect(path)
+    wrapped = isinstance(data, dict) and 'database' in data
+    if formats is QUERY_FORMATS and kind == 'activitynet' and not wrapped:
+        kind = 'activitynet-captions'
+    if kind not in formats:
+        other = QUERY_FORMATS if formats is ACTION_FORMATS else ACTION_FORMATS
+        raise InputError(path, f'holds {_KINDS[other]} ({kind}), not {_KINDS[formats]}')
+    return path, kind, data
 
 
 def _detect(path: Path) -> tuple[str, Any]:
