@@ -17,8 +17,7 @@ registers itself on import; a config names both::
     custom_imports = dict(imports=['pal_eval', 'heads'], allow_failed_imports=False)
 """
 from pal_eval import compat as _compat
-
-__version__ = '0.1.0'
+from pal_eval.version import __version__  # noqa: F401  (pal_eval.__version__)
 
 _compat.silence_mmcv_lite_warning()
 _compat.restore_numpy_aliases()

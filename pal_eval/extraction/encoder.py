@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from pal_eval.errors import InputError, PalEvalError
-from pal_eval.extraction.extractor import ClipSettings, file_sha256
+from pal_eval.extraction.folder import ClipSettings, file_sha256
 from pal_eval.extraction.sampling import SamplingPolicy
 
 DEFAULT_MEAN = (123.675, 116.28, 103.53)
