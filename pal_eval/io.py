@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -108,3 +109,12 @@ def _parse(path: str | os.PathLike, kind: str, parse, error: type[Exception], li
         line = line_of(exc)
         where = f' (line {line})' if line else ''
         raise InputError(path, f'not valid {kind}{where}{detail(exc)}') from None
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()

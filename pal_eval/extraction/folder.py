@@ -12,7 +12,6 @@ Torch-free: ``pal-eval extract --merge`` and the layout checks never import it.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -288,12 +287,3 @@ def merge_folder(out_dir: str | os.PathLike, *, expected: Sequence[str] | None =
         with atomic_write(pack, 'wb') as handle:
             np.savez(handle, **arrays)
     return {'complete': complete, 'missing': missing, 'failures': failures}
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
