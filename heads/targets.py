@@ -95,7 +95,7 @@ def localization_labels(gt_segments: np.ndarray, temporal_scale: int) -> dict[st
     Examples:
         >>> labels = localization_labels(np.array([[0.25, 0.5]]), 4)
         >>> labels['gt_start'].tolist(), float(labels['gt_iou_map'][0, 1])
-        ([0.0, 1.0, 0.0, 0.0], 1.0)
+        ([1.0, 1.0, 1.0, 0.0], 1.0)
     """
     gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
     return dict(gt_start=boundary_labels(gt[:, 0], temporal_scale),
