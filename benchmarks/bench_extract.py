@@ -80,7 +80,8 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
 
-    from pal_eval.extraction.extractor import ClipSettings, ClipStream, extract_folder, list_videos
+    from pal_eval.extraction.extractor import ClipStream, extract_folder
+    from pal_eval.extraction.folder import ClipSettings, list_videos
     from pal_eval.extraction.sampling import SamplingPolicy
     from pal_eval.pretrain.export import load_backbone
 

@@ -56,7 +56,7 @@ def child_training_step(which: str, weights: str, batch: int, steps: int) -> dic
     import torch
     from mmaction.registry import MODELS
 
-    from pal_eval.data.datasets.localization import localization_labels
+    from heads.targets import localization_labels
 
     torch.manual_seed(0)
     state = torch.load(weights)
@@ -169,7 +169,7 @@ def bench_postprocessing(num_videos: int) -> None:
     begin = time.perf_counter()
     mine = []
     for start, end, maps, duration in outputs:
-        segments, scores = ours.proposals_in_seconds(start, end, maps[0], maps[1],
+        segments, scores = ours.proposals_in_seconds(maps, start, end,
                                                      dict(duration=duration))
         mine.append(np.column_stack([segments, scores]))
     ours_time = time.perf_counter() - begin

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pal_eval.data.annotations import load_activitynet
+from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
 from pal_eval.demo import leaderboard_table
 from pal_eval.io import atomic_write
@@ -45,7 +45,7 @@ def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
     table = leaderboard_table(spec['rows'], plan.results)
     # How distinct validation actions are from their background in each encoder's
     # features (x100, like the percentages): the property PAL's pretext targets.
-    validation = load_activitynet(data / 'annotations' / 'activitynet.json', 'validation')
+    validation = load_actions(data / 'annotations' / 'activitynet.json', 'validation')
     for stage in plan.stages:
         if stage.kind == 'extract':
             encoder = stage.id.split('/')[1]

@@ -11,7 +11,9 @@ paper and mmaction2's ``BMN`` (whose checkpoints load with :func:`load_mmaction_
   collapses the 32 points, 2-D convolutions give the regression and classification
   confidence maps;
 * loss: TEM + 10 * PEM regression + PEM classification with the usual balancing
-  (mmaction2's ``BMNLoss``, reused as is).
+  (mmaction2's ``BMNLoss``, reused as is), on the labels of mmaction2's ``BMN``
+  (:func:`heads.targets.localization_labels`); ``forward``, the loss convention,
+  ``predict`` and class fusion are :class:`heads.base.BaseTemporalLocalizer`'s.
 
 **Why the BM layer is not mmaction2's.** mmaction2 multiplies the features ``[B, C, T]``
 by a dense ``T x (N*T*T)`` sample mask (100 x 320,000, only 1.5 % non-zero), then
@@ -25,19 +27,16 @@ the transposed matrix backward). The result is the same up to float rounding.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
-from mmengine.model import BaseModel
 from torch import nn
 
-from pal_eval.data.datasets.localization import localization_labels
+from heads.base import BaseTemporalLocalizer
+from heads.targets import localization_labels
 from pal_eval.postprocess.soft_nms import bmn_soft_nms
-from pal_eval.postprocess.time_grid import boundary_to_seconds
 
 __all__ = ['BoundaryMatchingNetwork', 'boundary_matching_sample_matrix',
            'candidate_proposals', 'load_mmaction_bmn', 'convert_mmaction_state_dict']
@@ -166,7 +165,7 @@ def _csr_gather(x: torch.Tensor, offsets: torch.Tensor, columns: torch.Tensor,
 
 # --------------------------------------------------------------------------- model
 @MODELS.register_module()
-class BoundaryMatchingNetwork(BaseModel):
+class BoundaryMatchingNetwork(BaseTemporalLocalizer):
     """BMN with a sparse, re-associated boundary-matching layer.
 
     Args:
@@ -181,11 +180,10 @@ class BoundaryMatchingNetwork(BaseModel):
         post_process_top_k: Proposals kept per sample (100).
         sampling_chunk: Channels per gather group in the BM layer (speed only).
         loss: Loss config (mmaction2's ``BMNLoss``).
-        class_fusion: Optional detections by video-level class fusion (see
-            :mod:`pal_eval.postprocess.fusion`): ``dict(score_file=..., taxonomy=[...])``
-            or ``dict(ann_file=..., feature_dir=..., subset='training')`` to train the
-            built-in classifier; ``top_k_classes`` (2).
-        data_preprocessor, init_cfg: As in MMEngine.
+        **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of TEM,
+            PEM regression, PEM classification: (1, 10, 1)), ``class_fusion`` (optional
+            detections by video-level class fusion, :mod:`heads.classifiers`),
+            ``data_preprocessor`` and ``init_cfg``.
 
     Examples:
         >>> model = BoundaryMatchingNetwork(feat_dim=8, temporal_scale=16,
@@ -200,18 +198,14 @@ class BoundaryMatchingNetwork(BaseModel):
                  hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
                  soft_nms_alpha: float = 0.4, soft_nms_low_threshold: float = 0.5,
                  soft_nms_high_threshold: float = 0.9, post_process_top_k: int = 100,
-                 sampling_chunk: int = 128, loss: dict | None = None,
-                 class_fusion: dict | None = None, data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.feat_dim, self.temporal_scale = feat_dim, temporal_scale
+                 sampling_chunk: int = 128, loss: dict | None = None, **kwargs):
+        super().__init__(temporal_scale=temporal_scale, max_duration=temporal_scale,
+                         loss=loss, **kwargs)
+        self.feat_dim = feat_dim
         self.num_samples = num_samples
         self.soft_nms = dict(alpha=soft_nms_alpha, low_threshold=soft_nms_low_threshold,
                              high_threshold=soft_nms_high_threshold, top_k=post_process_top_k)
         self.sampling_chunk = sampling_chunk
-        self.class_fusion = dict(class_fusion) if class_fusion else None
-        self._class_scores = None
-        self.loss_module = MODELS.build(loss or dict(type='BMNLoss'))
         relu = dict(inplace=True)
 
         def conv1d(c_in, c_out, k=3, groups=1):
@@ -243,10 +237,6 @@ class BoundaryMatchingNetwork(BaseModel):
         for prefix, csr in (('sampling', matrix), ('sampling_t', matrix.T.tocsr())):
             for name, tensor in zip(('offsets', 'columns', 'values'), _csr_tensors(csr)):
                 self.register_buffer(f'{prefix}_{name}', tensor, persistent=False)
-        duration, start = np.meshgrid(np.arange(temporal_scale), np.arange(temporal_scale),
-                                      indexing='ij')
-        self.register_buffer('bm_mask', torch.from_numpy(
-            (start + duration < temporal_scale).astype(np.float32)), persistent=False)
 
     # ---------------------------------------------------------------- network
     def boundary_matching_layer(self, features: torch.Tensor) -> torch.Tensor:
@@ -282,93 +272,27 @@ class BoundaryMatchingNetwork(BaseModel):
         confidence = self.proposal_2d(self.boundary_matching_layer(self.proposal_1d(base)))
         return confidence, start, end
 
-    def forward(self, inputs, data_samples: Sequence[ActionDataSample] | None = None,
-                mode: str = 'tensor'):
-        """MMEngine entry: ``mode`` is ``tensor``, ``loss`` or ``predict``."""
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.stack(list(inputs))
-        if mode == 'tensor':
-            return self._forward(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'invalid mode {mode!r}: expected tensor, loss or predict')
+    # ------------------------------------------------------------ targets, proposals
+    def sample_targets(self, gt_bbox: np.ndarray) -> tuple[np.ndarray, ...]:
+        """mmaction2 BMN's labels (:func:`heads.targets.localization_labels`), ``[T, T]`` map."""
+        labels = localization_labels(gt_bbox, self.temporal_scale)
+        return labels['gt_start'], labels['gt_end'], labels['gt_iou_map']
 
-    # ------------------------------------------------------------------- loss
-    def loss(self, inputs: torch.Tensor, data_samples: Sequence[ActionDataSample]) -> dict:
-        """TEM + 10 * PEM-reg + PEM-cls (mmaction2's ``BMNLoss``)."""
-        confidence, start, end = self._forward(inputs)
-        gt_iou_map, gt_start, gt_end = self._labels(data_samples, inputs.device)
-        total, tem, pem_reg, pem_cls = self.loss_module(
-            confidence, start, end, gt_iou_map, gt_start, gt_end, self.bm_mask)
-        return dict(loss=total, loss_tem=tem.detach(), loss_pem_reg=pem_reg.detach(),
-                    loss_pem_cls=pem_cls.detach())
+    def proposals_in_seconds(self, maps: np.ndarray, start: np.ndarray, end: np.ndarray,
+                             metainfo: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates -> Soft-NMS (normalised widths) -> seconds via the grid centre times.
 
-    def _labels(self, data_samples, device) -> tuple[torch.Tensor, ...]:
-        """Labels from the data samples (our datasets), else built from ``gt_bbox``."""
-        maps, starts, ends = [], [], []
-        for sample in data_samples:
-            if 'gt_iou_map' not in sample:
-                labels = localization_labels(
-                    sample.gt_instances.gt_bbox.detach().cpu().numpy(), self.temporal_scale)
-                sample.set_data({k: torch.from_numpy(v) for k, v in labels.items()})
-            maps.append(sample.gt_iou_map)
-            starts.append(sample.gt_start)
-            ends.append(sample.gt_end)
-        return tuple(torch.stack(v).to(device) for v in (maps, starts, ends))
-
-    # ---------------------------------------------------------------- predict
-    @torch.no_grad()
-    def predict(self, inputs: torch.Tensor, data_samples: Sequence[ActionDataSample]) -> list:
-        """Proposals (or fused detections) in seconds, one data sample per input.
-
-        Sets ``pred_segments`` (float64 ``[K, 2]`` seconds), ``pred_scores`` ``[K]`` and,
-        with ``class_fusion``, ``pred_labels`` on each data sample.
+        Args:
+            maps: ``[2, T, T]`` regression and classification confidence maps.
+            start, end: ``[T]`` boundary probabilities.
+            metainfo: The sample's metadata (``grid_centers`` and/or ``duration``).
         """
-        confidence, start, end = self._forward(inputs)
-        confidence, start, end = (t.float().cpu().numpy() for t in (confidence, start, end))
-        for i, sample in enumerate(data_samples):
-            segments, scores = self.proposals_in_seconds(
-                start[i], end[i], confidence[i, 0], confidence[i, 1], sample.metainfo)
-            if self.class_fusion is not None:
-                from pal_eval.postprocess.fusion import fuse_proposals_with_classes
-
-                class_scores, taxonomy = self._video_class_scores(sample.metainfo)
-                segments, scores, labels = fuse_proposals_with_classes(
-                    segments, scores, class_scores, taxonomy,
-                    top_k_classes=self.class_fusion.get('top_k_classes', 2))
-                sample.pred_labels = labels
-            sample.pred_segments = segments
-            sample.pred_scores = scores
-        return list(data_samples)
-
-    def proposals_in_seconds(self, start: np.ndarray, end: np.ndarray, reg_map: np.ndarray,
-                             cls_map: np.ndarray, metainfo: dict
-                             ) -> tuple[np.ndarray, np.ndarray]:
-        """Candidates -> Soft-NMS (normalised widths) -> seconds via the grid centre times."""
-        T = self.temporal_scale
-        segments, scores = candidate_proposals(start, end, reg_map, cls_map)
+        segments, scores = candidate_proposals(start, end, maps[0], maps[1])
         # Integer positions with width_scale T: the tIoUs are exact quotients of integers,
         # so a tIoU equal to the width-adaptive threshold is not moved by rounding.
-        kept, kept_scores = bmn_soft_nms(segments, scores, width_scale=T, **self.soft_nms)
-        segments = segments[kept]
-        centers = metainfo.get('grid_centers')
-        duration = float(metainfo.get('duration', 1.0))
-        if centers is None:  # no extraction metadata: a uniform grid over the duration
-            seconds = segments / T * duration
-        else:
-            seconds = boundary_to_seconds(segments, np.asarray(centers))
-        return seconds.clip(0.0, duration), kept_scores
-
-    def _video_class_scores(self, metainfo: dict) -> tuple[np.ndarray, list[str]]:
-        """Class scores of one video from the score file or the built-in classifier."""
-        if self._class_scores is None:
-            from pal_eval.postprocess.fusion import video_class_scores
-
-            self._class_scores = video_class_scores(self.class_fusion)
-        taxonomy, lookup = self._class_scores
-        return lookup(metainfo['video_id']), taxonomy
+        kept, kept_scores = bmn_soft_nms(segments, scores, width_scale=self.temporal_scale,
+                                         **self.soft_nms)
+        return self.to_seconds(segments[kept], kept_scores, metainfo)
 
 
 def _csr_tensors(matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

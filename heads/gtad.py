@@ -16,11 +16,11 @@ alignment; here every piece is plain PyTorch and runs on CPU and GPU:
 * :class:`SubGraphProjection`: SGAlign and the first 1x1 convolution of the proposal
   head, re-associated (project, then interpolate with the sparse :func:`align1d_matrix`):
   the same function at ~1/26 of the cost on ActivityNet sizes;
-* :func:`gtad_targets`: start/end boundary targets and the IoU map of every anchor
-  (BMN's labels, from the feature datasets' implementation);
-* :class:`GTAD`: the MMEngine model. ``loss()`` is the paper's (the BMN loss of
-  mmaction2, reused: temporal evaluation + 10 x regression + classification);
-  ``predict()`` returns proposals or detections in seconds in the metrics contract;
+* :class:`GTAD`: the network on :class:`heads.base.BaseTemporalLocalizer`, which owns
+  ``forward``, the loss (the paper's: mmaction2's BMN loss, temporal evaluation + 10 x
+  regression + classification, on :func:`heads.targets.gtad_targets`), ``predict``
+  (proposals or detections in seconds, in the metrics contract) and class fusion; G-TAD
+  adds only its network and how anchors become proposals (:meth:`GTAD.proposals_in_seconds`).
 
 Conventions (the same as BMN's): a window has ``T`` snippets; the proposal map has
 shape ``[D, T]`` where entry ``[d, s]`` is the proposal starting at snippet boundary
@@ -30,19 +30,20 @@ THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmengine.model import BaseModel
 from torch import nn
+
+from heads.base import BaseTemporalLocalizer
+from heads.targets import gtad_targets, valid_anchors
+from pal_eval.postprocess.soft_nms import gaussian_soft_nms
 
 __all__ = [
     'knn_indices', 'gather_neighbours', 'GCNeXt', 'align1d', 'proposal_anchors',
-    'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'proposal_map_mask',
-    'gtad_targets', 'GTAD',
+    'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'GTAD',
 ]
 
 
@@ -270,7 +271,7 @@ def proposal_anchors(temporal_scale: int, max_duration: int,
     """
     duration, start = np.meshgrid(np.arange(max_duration), np.arange(temporal_scale),
                                   indexing='ij')
-    valid = (start + duration < temporal_scale).reshape(-1)
+    valid = valid_anchors(temporal_scale, max_duration).reshape(-1)
     length = (duration + 1).reshape(-1)[valid].astype(np.float64)
     first = start.reshape(-1)[valid].astype(np.float64)
     last = first + length - 1
@@ -418,61 +419,10 @@ class SubGraphProjection(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Targets
-# --------------------------------------------------------------------------------------
-def proposal_map_mask(temporal_scale: int, max_duration: int) -> torch.Tensor:
-    """``[D, T]`` float mask, 1 where the anchor ``[d, s]`` ends inside the window."""
-    duration = torch.arange(max_duration).unsqueeze(1)
-    start = torch.arange(temporal_scale).unsqueeze(0)
-    return (start + duration < temporal_scale).float()
-
-
-def gtad_targets(segments: np.ndarray | Sequence[Sequence[float]], temporal_scale: int,
-                 max_duration: int, boundary_width: float = 3.0
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training targets of one window from its ground-truth segments.
-
-    G-TAD trains on BMN's labels (the reference code shares BMN's label generation), so
-    this reuses the feature datasets' one implementation
-    (:mod:`pal_eval.data.datasets.localization`) and keeps the first ``D`` rows of the
-    IoU map. Times are fractions of the window.
-
-    * start (end) target of position ``i`` (anchor ``[(i - .5) / T, (i + .5) / T]``): the
-      largest fraction of the anchor covered by a region of ``boundary_width`` positions
-      centred on a ground-truth start (end);
-    * IoU map ``[d, s]``: the largest tIoU between proposal ``[s / T, (s + d + 1) / T]``
-      and a ground-truth segment, 0 for anchors past the window (masked anyway).
-
-    Args:
-        segments: ``[M, 2]`` ground-truth ``(start, end)`` in window fractions; parts
-            outside ``[0, 1]`` are clipped.
-        temporal_scale: ``T``.
-        max_duration: ``D`` (``<= T``).
-        boundary_width: Width of the boundary regions, in positions.
-
-    Returns:
-        ``(start [T], end [T], iou_map [D, T])``, float32 in ``[0, 1]``.
-
-    Examples:
-        >>> start, end, iou = gtad_targets([[0.25, 0.5]], 4, 4, boundary_width=1)
-        >>> start.tolist(), end.tolist(), float(iou[0, 1])
-        ([0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 1.0)
-    """
-    from pal_eval.data.datasets.localization import boundary_labels, iou_map_labels
-
-    segments = np.clip(np.asarray(segments, dtype=np.float64).reshape(-1, 2), 0.0, 1.0)
-    start = boundary_labels(segments[:, 0], temporal_scale, region=boundary_width)
-    end = boundary_labels(segments[:, 1], temporal_scale, region=boundary_width)
-    iou = iou_map_labels(segments, temporal_scale)[:max_duration]
-    iou = iou * proposal_map_mask(temporal_scale, max_duration).numpy()
-    return start, end, iou.astype(np.float32)
-
-
-# --------------------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------------------
 @MODELS.register_module()
-class GTAD(BaseModel):
+class GTAD(BaseTemporalLocalizer):
     """G-TAD (Xu et al., CVPR 2020): sub-graph localization for temporal action detection.
 
     Snippet features go through GCNeXt blocks (temporal + semantic graph), two
@@ -501,18 +451,14 @@ class GTAD(BaseModel):
         fused_align: Compute SGAlign and the first 1x1 convolution re-associated
             (:class:`SubGraphProjection`); same result, a fraction of the cost.
         loss_cls: The loss, mmaction2's ``BMNLoss`` (G-TAD trains with BMN's loss).
-        loss_weights: Weights of (temporal evaluation, IoU regression, classification).
         soft_nms: Keyword arguments of G-TAD's Gaussian Soft-NMS
             (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`): ``sigma`` 0.8 and
             ``top_k`` 100 on ActivityNet, 0.46 and 200 on THUMOS14.
-        class_fusion: Detections by video-level class fusion, BMN's schema
-            (:func:`pal_eval.postprocess.fusion.video_class_scores`):
-            ``dict(score_file=..., taxonomy=[...] or
-            ann_file=...)`` for published scores, or ``dict(ann_file=..., feature_dir=...,
-            subset='training')`` for the built-in classifier; ``top_k_classes`` (2).
-            None: class-agnostic proposals.
-        data_preprocessor: MMEngine data preprocessor config.
-        init_cfg: MMEngine initialisation config.
+        **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of
+            temporal evaluation, IoU regression, classification: (1, 10, 1)),
+            ``class_fusion`` (detections by video-level class fusion,
+            :mod:`heads.classifiers`; None: class-agnostic proposals),
+            ``data_preprocessor`` and ``init_cfg``.
 
     Examples:
         >>> model = GTAD(feat_dim=16, temporal_scale=8, max_duration=8, hidden_dim_1d=32,
@@ -528,18 +474,12 @@ class GTAD(BaseModel):
                  input_groups: int = 4, inner_points: int = 32,
                  context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
                  fused_align: bool = True, loss_cls: dict | None = None,
-                 loss_weights: tuple[float, float, float] = (1.0, 10.0, 1.0),
-                 soft_nms: dict | None = None, class_fusion: dict | None = None,
-                 data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                 soft_nms: dict | None = None, **kwargs):
+        super().__init__(temporal_scale=temporal_scale, max_duration=max_duration,
+                         loss=loss_cls, **kwargs)
         self.feat_dim = feat_dim
-        self.temporal_scale = temporal_scale
-        self.max_duration = max_duration
         self.boundary_width = boundary_width
-        self.loss_weights = tuple(loss_weights)
         self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}
-        self.class_fusion = dict(class_fusion) if class_fusion else None
 
         def gcnext() -> GCNeXt:
             return GCNeXt(hidden_dim_1d, hidden_dim_1d, k=k, groups=groups,
@@ -563,9 +503,6 @@ class GTAD(BaseModel):
             nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
             nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
             nn.Conv2d(hidden_dim_2d, 2, 1), nn.Sigmoid())
-        self.loss_module = MODELS.build(loss_cls or dict(type='BMNLoss'))
-        self.register_buffer('map_mask', proposal_map_mask(temporal_scale, max_duration),
-                             persistent=False)
 
     # ----------------------------------------------------------------------------------
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -587,147 +524,34 @@ class GTAD(BaseModel):
         maps = self.proposal_head(self.subgraph(nodes, neighbours))
         return maps, start, end
 
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor', **kwargs):
-        """MMEngine entry point: ``mode`` is ``'tensor'``, ``'loss'`` or ``'predict'``."""
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.stack(list(inputs))
-        inputs = inputs.float()
-        if mode == 'tensor':
-            return self._forward(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor')
-
     # ----------------------------------------------------------------------------------
-    def targets(self, data_samples: Sequence) -> tuple[torch.Tensor, ...]:
-        """Start, end and IoU-map targets of a batch.
+    def sample_targets(self, gt_bbox: np.ndarray) -> tuple[np.ndarray, ...]:
+        """G-TAD's targets of one window (:func:`heads.targets.gtad_targets`)."""
+        return gtad_targets(gt_bbox, self.temporal_scale, self.max_duration,
+                            self.boundary_width)
 
-        Taken from the samples' ``gt_start``, ``gt_end`` and ``gt_iou_map`` when the
-        feature dataset provides them (BMN's ``[T, T]`` map: its first ``D`` rows are
-        G-TAD's map), else computed from ``gt_instances.gt_bbox`` (``[M, 2]`` window
-        fractions, the mmaction2 localization convention) by :func:`gtad_targets`.
-        """
-        starts, ends, maps = [], [], []
-        shape = tuple(self.map_mask.shape)
-        for sample in data_samples:
-            given = all(name in sample for name in ('gt_start', 'gt_end', 'gt_iou_map'))
-            if given and np.shape(sample.gt_iou_map)[1:] == shape[1:] and \
-                    np.shape(sample.gt_iou_map)[0] >= shape[0]:
-                start, end = sample.gt_start, sample.gt_end
-                iou = _as_numpy(sample.gt_iou_map)[:shape[0]]
-            else:
-                start, end, iou = gtad_targets(
-                    _as_numpy(sample.gt_instances['gt_bbox']), self.temporal_scale,
-                    self.max_duration, self.boundary_width)
-            starts.append(torch.as_tensor(_as_numpy(start), dtype=torch.float32))
-            ends.append(torch.as_tensor(_as_numpy(end), dtype=torch.float32))
-            maps.append(torch.as_tensor(np.ascontiguousarray(iou), dtype=torch.float32))
-        device = self.map_mask.device
-        return (torch.stack(starts).to(device), torch.stack(ends).to(device),
-                torch.stack(maps).to(device))
-
-    def loss(self, inputs: torch.Tensor, data_samples: Sequence) -> dict[str, torch.Tensor]:
-        """The paper's loss: ``L_tem + 10 L_reg + L_cls`` (mmaction2's BMN loss)."""
-        maps, start, end = self._forward(inputs)
-        gt_start, gt_end, gt_iou = self.targets(data_samples)
-        w_tem, w_reg, w_cls = self.loss_weights
-        _, tem, reg, cls = self.loss_module(maps, start, end, gt_iou, gt_start, gt_end,
-                                            self.map_mask)
-        return dict(loss_tem=w_tem * tem, loss_reg=w_reg * reg, loss_cls=w_cls * cls)
-
-
-    # ----------------------------------------------------------------------------------
-    @torch.no_grad()
-    def predict(self, inputs: torch.Tensor, data_samples: Sequence) -> list:
-        """Post-processed proposals or detections of each window, in seconds.
-
-        Per window: every valid anchor is a candidate scored ``cls x reg`` (the reference
-        code's score); G-TAD's Gaussian Soft-NMS (``soft_nms``) keeps the best; boundary
-        positions become seconds through the window's feature centre times
-        (:mod:`pal_eval.postprocess.time_grid`), clipped to the video; with
-        ``class_fusion`` each proposal is fused with the video's top classes
-        (:mod:`pal_eval.postprocess.fusion`).
-
-        Metadata read from each data sample: ``video_id`` (or ``video_name``),
-        ``duration``, the centre times of the window's ``T`` positions (``grid_centers``,
-        set by the feature datasets; when absent, ``T`` equal bins over ``duration``),
-        and optionally the video's ``class_scores`` with their ``taxonomy``.
-
-        Returns:
-            The data samples, each with ``video_id``, ``pred_segments`` (float64
-            ``[K, 2]`` seconds), ``pred_scores`` ``[K]`` and, with ``class_fusion``,
-            ``pred_labels`` (class names).
-        """
-        maps, _, _ = self._forward(inputs)
-        scores = (maps[:, 0] * maps[:, 1]).flatten(1)[:, self.subgraph.align.flat_index]
-        for sample, window_scores in zip(data_samples, scores.double().cpu().numpy()):
-            meta = sample.metainfo
-            video_id = meta.get('video_id', meta.get('video_name'))
-            segments, proposal_scores = self.proposals_in_seconds(window_scores, meta)
-            if self.class_fusion is not None:
-                from pal_eval.postprocess.fusion import fuse_proposals_with_classes
-
-                taxonomy, class_scores = self._class_scores(video_id, meta)
-                segments, proposal_scores, labels = fuse_proposals_with_classes(
-                    segments, proposal_scores, class_scores, taxonomy,
-                    top_k_classes=self.class_fusion.get('top_k_classes', 2))
-                sample.pred_labels = labels
-            if 'video_id' not in meta:
-                sample.set_metainfo(dict(video_id=video_id))
-            sample.pred_segments = segments
-            sample.pred_scores = proposal_scores
-        return list(data_samples)
-
-    def proposals_in_seconds(self, anchor_scores: np.ndarray, metainfo: dict
-                             ) -> tuple[np.ndarray, np.ndarray]:
+    def proposals_in_seconds(self, maps: np.ndarray, start: np.ndarray, end: np.ndarray,
+                             metainfo: dict) -> tuple[np.ndarray, np.ndarray]:
         """Soft-NMS over the valid anchors of one window, then seconds.
 
+        Every valid anchor is a candidate scored ``cls x reg`` (the reference code's
+        score; start/end probabilities are only a training signal); G-TAD's Gaussian
+        Soft-NMS (``soft_nms``) keeps the best.
+
         Args:
-            anchor_scores: ``[A]`` scores of the valid anchors (SGAlign's order).
+            maps: ``[2, D, T]`` regression and classification maps of the window.
+            start, end: ``[T]`` boundary probabilities (unused).
             metainfo: The window's metadata (``grid_centers`` and/or ``duration``).
 
         Returns:
             ``(segments [K, 2] seconds, scores [K])``, best first; segments falling
             entirely in a window's padding past the video end are dropped.
         """
-        from pal_eval.postprocess.soft_nms import gaussian_soft_nms
-        from pal_eval.postprocess.time_grid import boundary_to_seconds, uniform_centers
-
         flat = self.subgraph.align.flat_index.cpu().numpy()
+        anchor_scores = (maps[0] * maps[1]).reshape(-1)[flat].astype(np.float64)
         duration_index, start_index = np.divmod(flat, self.temporal_scale)
         # Integer boundary positions: the shared float64 tIoU is then an exact quotient.
         boundaries = np.stack([start_index, start_index + duration_index + 1], 1)
         kept, kept_scores = gaussian_soft_nms(boundaries.astype(np.float64), anchor_scores,
                                               **self.soft_nms)
-        duration = metainfo.get('duration')
-        centers = metainfo.get('grid_centers')
-        if centers is None:
-            centers = uniform_centers(float(duration), self.temporal_scale)
-        seconds = boundary_to_seconds(boundaries[kept], np.asarray(centers))
-        if duration is not None:
-            seconds = seconds.clip(0.0, float(duration))
-        inside = seconds[:, 1] > seconds[:, 0]
-        return seconds[inside], kept_scores[inside]
-
-    def _class_scores(self, video_id: str, metainfo: dict) -> tuple[list[str], np.ndarray]:
-        """The video's class scores: from its metadata, a score file, or a classifier."""
-        if 'class_scores' in metainfo:
-            return list(metainfo['taxonomy']), np.asarray(metainfo['class_scores'])
-        source = repr(sorted(self.class_fusion.items()))
-        if getattr(self, '_video_scores', (None,))[0] != source:
-            # Built on first use and kept: the windows of one video share its scores.
-            from pal_eval.postprocess.fusion import video_class_scores
-
-            self._video_scores = (source, *video_class_scores(self.class_fusion), {})
-        _, taxonomy, lookup, cache = self._video_scores
-        if video_id not in cache:
-            cache[video_id] = lookup(video_id)
-        return taxonomy, cache[video_id]
-
-
-def _as_numpy(value) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
+        return self.to_seconds(boundaries[kept], kept_scores, metainfo)

@@ -312,7 +312,7 @@ def moment_iou_map(gt_segment: Sequence[float], num_clips: int, t_start: float,
     Returns:
         Float64 ``[N, N]`` array.
     """
-    from pal_eval.evaluation.tiou import segment_tiou
+    from pal_eval.core.tiou import segment_tiou
 
     cells = moment_boundaries(num_clips, t_start, t_end).reshape(-1, 2)
     # 2D-TAN computes its training IoU with the hull union (max end - min start).
@@ -565,11 +565,12 @@ def _build_vocabulary(vocabulary: Vocabulary | Sequence[str] | dict, min_count: 
 
 # ------------------------------------------------------------ MMEngine/MMAction2 adapter
 from mmaction.registry import MODELS  # noqa: E402
-from mmengine.model import BaseModel  # noqa: E402
+
+from heads.base import BaseHead  # noqa: E402
 
 
 @MODELS.register_module()
-class TAN2D(BaseModel):
+class TAN2D(BaseHead):
     """2D-TAN grounding head (pooling variant) as an MMEngine model.
 
     The layers follow 2D-TAN's ``lib/models/tan.py`` with the pool configs
@@ -676,16 +677,9 @@ class TAN2D(BaseModel):
         self.score_layer = nn.Conv2d(hidden_dim, 1, 1)
 
     # ---------------------------------------------------------------- forward passes
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        """MMEngine entry point: ``mode`` is ``'loss'``, ``'predict'`` or ``'tensor'``."""
-        clips = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
-        if mode == 'loss':
-            return self.loss(clips, data_samples)
-        if mode == 'predict':
-            return self.predict(clips, data_samples)
-        if mode == 'tensor':
-            return self.score_logits(clips, [s.metainfo['sentence'] for s in data_samples])
-        raise ValueError(f'unknown mode {mode!r}')
+    def raw_outputs(self, clips: torch.Tensor, data_samples) -> torch.Tensor:
+        """``mode='tensor'`` (the dispatch is :class:`heads.base.BaseHead`'s): the logits."""
+        return self.score_logits(clips, [s.metainfo['sentence'] for s in data_samples])
 
     def score_logits(self, clips: torch.Tensor, sentences: Sequence[str]) -> torch.Tensor:
         """Logits ``[B, N, N]`` of every candidate moment (invalid cells are 0)."""

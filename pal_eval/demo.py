@@ -130,7 +130,7 @@ def write_report(out: Path, rows: list[Mapping], results: Mapping[str, str], *,
 
 def _timeline(out: Path, data_dir: Path, predictions: Path, videos: int = 3) -> Path:
     """GT vs the best G-TAD detections of the PAL encoder on a few validation videos."""
-    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.annotations.activitynet import load_activitynet
     from pal_eval.data.submission import read_action_submission
     from pal_eval.visualization.metric_plots import _pyplot, save_figure
     from pal_eval.visualization.timeline import plot_timeline
@@ -156,7 +156,7 @@ def _similarity(out: Path, data_dir: Path, backbones: Mapping[str, str],
     import subprocess
     import sys
 
-    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.annotations.activitynet import load_activitynet
 
     gt = load_activitynet(data_dir / 'annotations' / 'activitynet.json', subset='validation')
     lengths = (gt.instances['t_end'] - gt.instances['t_start']) / \

@@ -112,7 +112,7 @@ def resolve_videos(videos) -> list:
     Raises:
         InputError: a missing path, an unsafe or duplicate id, no video.
     """
-    from pal_eval.extraction.extractor import VIDEO_SUFFIXES, VideoEntry, list_videos
+    from pal_eval.extraction.folder import VIDEO_SUFFIXES, VideoEntry, list_videos
 
     if isinstance(videos, (str, os.PathLike)):
         path = Path(videos)
@@ -367,16 +367,15 @@ class Predictor:
         fusion = dict((self.cfg.get('model') or {}).get('class_fusion') or {})
         top_k = int(fusion.get('top_k_classes', 2))
         if class_scores is not None:
-            from pal_eval.postprocess.fusion import video_class_scores
+            from heads.classifiers import ScoreFileClassifier
 
             if not fusion.get('taxonomy') and not fusion.get('ann_file'):
                 raise PalEvalError('--class-scores needs the class list: the head config has '
                                    'no class_fusion with taxonomy or ann_file')
-            source = {'score_file': str(class_scores), 'taxonomy': fusion.get('taxonomy'),
-                      'ann_file': fusion.get('ann_file')}
-            taxonomy, lookup = video_class_scores(source)
-            return {'taxonomy': taxonomy, 'lookup': lambda video: lookup(video.video_id),
-                    'top_k': top_k}
+            scores = ScoreFileClassifier(str(class_scores), taxonomy=fusion.get('taxonomy'),
+                                         ann_file=fusion.get('ann_file'))
+            return {'taxonomy': scores.taxonomy,
+                    'lookup': lambda video: scores.scores(video.video_id), 'top_k': top_k}
         if not fusion or self.head_type == 'TAN2D':
             return None
         if fusion.get('score_file'):
@@ -548,15 +547,15 @@ class Predictor:
 def _fit_video_classifier(fusion: Mapping):
     """The built-in video classifier of a ``class_fusion`` config, fitted on its data.
 
-    The same fit as the head's own class fusion (:class:`~pal_eval.postprocess.fusion.
+    The same fit as the head's own class fusion (:class:`~heads.classifiers.
     VideoClassifier` on the training subset's dominant labels and features); kept here
     because that one scores only videos of its training feature folder.
     """
-    from pal_eval.data.annotations import load_activitynet
+    from heads.classifiers import VideoClassifier, dominant_labels
+    from pal_eval.data.annotations import load_actions
     from pal_eval.data.features import FeatureStore
-    from pal_eval.postprocess.fusion import VideoClassifier, dominant_labels
 
-    annotations = load_activitynet(fusion['ann_file'], subset=fusion.get('subset', 'training'))
+    annotations = load_actions(fusion['ann_file'], fusion.get('subset', 'training'))
     store = FeatureStore(fusion['feature_dir'])
     labels = dominant_labels(annotations.instances)
     features = {v: store.load(v).features for v in labels if v in store}

@@ -4,6 +4,10 @@ Called by ``import pal_eval`` once MMEngine is imported (see :mod:`pal_eval`). T
 modules below register themselves with ``@MODELS.register_module()`` and friends on
 import; listing them here, instead of importing them from package ``__init__`` files,
 keeps light packages (metrics core, annotation I/O, synthetic data) free of torch.
+
+The downstream heads are not listed: the top-level ``heads`` package imports pal-eval,
+never the reverse, and registers itself when imported (a config's ``custom_imports``
+names both packages).
 """
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ REGISTERED_MODULES: tuple[str, ...] = (
     'pal_eval.pretrain',             # MODELS: PAL, MoCoV2, PALBackbone; TRANSFORMS; DATASETS
     'pal_eval.encoders.models',      # MODELS: released encoders (CoCLR, XDC, RSPNet...)
     'pal_eval.data.datasets',        # DATASETS/TRANSFORMS: feature datasets for the heads
-    'heads',                         # MODELS: BoundaryMatchingNetwork, GTAD, TAN2D
 )
 
 _done = False

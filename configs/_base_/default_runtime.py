@@ -1,6 +1,7 @@
-# Runtime shared by every pal-eval config (OpenMMLab style).
-# `import pal_eval` registers all pal-eval modules into mmaction.registry.
-custom_imports = dict(imports=['pal_eval'], allow_failed_imports=False)
+# Runtime shared by every pal-eval training config (OpenMMLab style).
+# `import pal_eval` registers pal-eval's modules into mmaction.registry; `import heads`
+# registers the downstream heads (heads imports pal_eval, never the reverse).
+custom_imports = dict(imports=['pal_eval', 'heads'], allow_failed_imports=False)
 default_scope = 'mmaction'
 
 default_hooks = dict(

@@ -2,10 +2,6 @@
 # (videos with another rate are resampled to 30 fps first, so every feature is 4/30 s apart).
 # Clip length, frame interval and input size come from the encoder's export metadata.
 # No epochs in the name: extraction trains nothing.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/extraction.py']
 
 sampling = dict(policy='sliding', stride=4, fps=30.0)
-encoder = dict(frames_per_clip=None, frame_interval=None, input_size=None)  # None: from metadata
-data = dict(batch_size=8, num_workers=2)  # CPU: 2 decoding workers
-seed = 0  # --checkpoint random: seeded random init (the random-init baseline)
-random_init = dict(base_channels=64)

@@ -1,63 +1,19 @@
 # 2D-TAN, CPU-sized, on the synthetic benchmark's grounding split (sentences name the
-# colour, shape and motion of the object). Layout: `pal-eval synth --out data/synthetic`,
-# then `pal-eval extract ... --out data/synthetic/features/pal` (see the README, "Grounding").
-_base_ = ['../_base_/default_runtime.py']
+# colour, shape and motion of the object): 16 clips, hidden 64, 2 map convolutions of
+# kernel 3, a 1-layer LSTM over 32-d words; Adam lr 1e-2 for 4 epochs, batch 8.
+# Layout: `pal-eval synth --out data/synthetic`, then
+# `pal-eval extract ... --out data/synthetic/features/pal` (see the README, "Grounding").
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/tan2d.py',
+          '../_base_/datasets/synthetic-grounding-features_16clips.py',
+          '../_base_/schedules/adam_100e.py']
 
-data_root = 'data/synthetic/'
-feature_dir = 'features/pal'
-feat_dim = 512                     # feature_dim in <feature_dir>/meta.json
-train_ann = 'annotations/grounding_train.json'
-test_ann = 'annotations/grounding_test.json'
-num_clips = 16
-
-model = dict(
-    type='TAN2D',
-    feat_dim=feat_dim,
-    num_clips=num_clips,
-    diagonals_per_scale=[16],
-    hidden_dim=64,
-    map_layers=2,
-    map_kernel=3,
-    vocabulary=dict(ann_file=data_root + train_ann),
-    word_dim=32,
-    lstm_layers=1,
-    lstm_hidden=64,
-    min_iou=0.5,
-    max_iou=1.0,
-    nms_thresh=0.5,
-    max_predictions=10)
-
-train_pipeline = [dict(type='LoadGroundingClips', num_clips=num_clips),
-                  dict(type='PackGroundingInputs')]
-test_pipeline = train_pipeline
-
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=train_ann,
-                 feature_dir=feature_dir, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=test_ann,
-                 feature_dir=feature_dir, pipeline=test_pipeline, test_mode=True))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + test_ann,
-                     recalls=(1, 5), ious=(0.3, 0.5, 0.7), nms_thresh=0.5)
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/tan2d_synthetic-grounding_predictions.json')
-
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_begin=1, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-2, weight_decay=0.0),
-                     clip_grad=None)
-param_scheduler = []
-
+model = dict(feat_dim={{_base_.feat_dim}}, num_clips={{_base_.num_clips}}, clip_pool=1,
+             hidden_dim=64, map_layers=2, map_kernel=3, map_padding=None, word_dim=32,
+             word_vectors=None, tokenizer='words',  # learned embeddings: no GloVe file
+             lstm_layers=1, lstm_hidden=64, nms_thresh=0.5,
+             vocabulary=dict(ann_file={{_base_.vocabulary_file}}))
+test_evaluator = dict(dump_path='work_dirs/tan2d_synthetic-grounding_predictions.json')
+train_cfg = dict(max_epochs=4, val_interval=1)
+optim_wrapper = dict(optimizer=dict(lr=1e-2), clip_grad=None)
 default_hooks = dict(logger=dict(interval=5),
                      checkpoint=dict(save_best='R@1,IoU=0.5', rule='greater'))

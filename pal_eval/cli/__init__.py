@@ -36,7 +36,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Build the top-level parser; only ``command``'s module is imported."""
     parser = argparse.ArgumentParser(
         prog='pal-eval', description='PAL pretraining and TAL evaluation.')
-    from pal_eval import __version__
+    from pal_eval.version import __version__
 
     parser.add_argument('--version', action='version', version=f'pal-eval {__version__}')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pal-eval extract``; returns 1 when any video failed or is missing."""
-    from pal_eval.extraction.extractor import list_videos, merge_folder
+    from pal_eval.extraction.folder import list_videos, merge_folder
 
     if args.merge:
         expected = [e.video_id for e in list_videos(args.videos)] if args.videos else None
@@ -81,13 +81,8 @@ def _extract(args: argparse.Namespace) -> int:
         load_config,
         load_encoder,
     )
-    from pal_eval.extraction.extractor import (
-        extract_folder,
-        failures_file,
-        list_videos,
-        parse_shard,
-        shard_videos,
-    )
+    from pal_eval.extraction.extractor import extract_folder
+    from pal_eval.extraction.folder import failures_file, list_videos, parse_shard, shard_videos
 
     shard = parse_shard(args.shard)
     if args.device.startswith('cuda') and not torch.cuda.is_available():

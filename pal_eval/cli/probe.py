@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
 
 from pal_eval.errors import PalEvalError
 
@@ -26,18 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--json', help='also write the result to this JSON file')
 
 
-def load_action_annotations(path: str | os.PathLike, subset: str | None = None):
-    """Canonical action annotations from an ActivityNet-style JSON or THUMOS14 files."""
-    from pal_eval.data.annotations import load_activitynet, load_thumos14
-
-    path = Path(path)
-    if path.suffix.lower() == '.json':
-        return load_activitynet(path, subset)
-    return load_thumos14(path, subset)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``pal-eval probe``."""
+    from pal_eval.data.annotations import load_actions
     from pal_eval.data.features import FeatureStore
     from pal_eval.extraction.probe import gather, linear_probe
     from pal_eval.io import write_json
@@ -45,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.folds < 2:
         raise PalEvalError('--folds must be >= 2')
     store = FeatureStore(args.features)
-    annotations = load_action_annotations(args.annotations, args.subset)
+    annotations = load_actions(args.annotations, args.subset)
     data = gather(store, annotations.instances, max_rows=args.max_rows, seed=args.seed)
     result = linear_probe(data, folds=args.folds, seed=args.seed)
     fg = result['foreground']

@@ -2,8 +2,8 @@
 
 Examples::
 
-    pal-eval synth --preset tiny --seed 0 --out work_dirs/synth/tiny-seed0
-    pal-eval synth --stats work_dirs/synth/tiny-seed0
+    pal-eval synth --preset tiny --seed 0 --out work_dirs/synthetic/tiny-seed0
+    pal-eval synth --stats work_dirs/synthetic/tiny-seed0
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--seed', type=int, default=0,
                         help='master seed; the same seed gives identical output')
     parser.add_argument('--out', type=Path, default=None,
-                        help='output folder (default work_dirs/synth/<preset>-seed<seed>)')
+                        help='output folder (default work_dirs/synthetic/<preset>-seed<seed>)')
     parser.add_argument('--force', action='store_true',
                         help='replace an earlier pal-eval synth folder at --out')
     parser.add_argument('--stats', type=Path, metavar='DIR', default=None,
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                                '(no annotations/activitynet.json)')
         print(synthetic.format_stats(synthetic.benchmark_stats(args.stats)))
         return 0
-    out = args.out or Path('work_dirs') / 'synth' / f'{args.preset}-seed{args.seed}'
+    out = args.out or Path('work_dirs') / 'synthetic' / f'{args.preset}-seed{args.seed}'
     summary = synthetic.generate(args.preset, args.seed, out, force=args.force,
                                  progress=not args.quiet)
     print(f'wrote {out} in {summary["seconds"]:.1f} s: '

@@ -91,9 +91,9 @@ def _predictions(args: argparse.Namespace) -> int:
 
 def pick_instance(annotation: str, video_id: str, index: int) -> tuple[float, float, str]:
     """``(t_start, t_end, label)`` of the ``index``-th instance (by start time) of a video."""
-    from pal_eval.cli.probe import load_action_annotations
+    from pal_eval.data.annotations import load_actions
 
-    instances = load_action_annotations(annotation).instances
+    instances = load_actions(annotation).instances
     rows = instances[instances['video_id'] == video_id].sort_values('t_start')
     if rows.empty:
         raise InputError(annotation, 'no action instance for this video (the id is the '

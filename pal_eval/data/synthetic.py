@@ -603,7 +603,7 @@ def build_annotations(plan: BenchmarkPlan) -> tuple:
     Segments are frame boundaries divided by the fps, so an instance covering frames
     ``[a, b)`` is annotated ``[a / fps, b / fps]``.
     """
-    from pal_eval.data.annotations import (
+    from pal_eval.data.annotations.canonical import (
         ActionAnnotations,
         GroundingAnnotations,
         VideoInfo,
@@ -675,7 +675,7 @@ def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = Fa
     """
     from tqdm import tqdm
 
-    from pal_eval.data.annotations import (
+    from pal_eval.data.annotations.writers import (
         write_activitynet_gt,
         write_charades_sta,
         write_grounding_json,
@@ -765,7 +765,7 @@ def benchmark_stats(folder: str | os.PathLike) -> dict:
     """
     import pandas as pd
 
-    from pal_eval.data.annotations import load_activitynet
+    from pal_eval.data.annotations.activitynet import load_activitynet
 
     folder = Path(folder)
     ann = load_activitynet(folder / 'annotations' / 'activitynet.json')

@@ -116,7 +116,7 @@ def load_external(path: str | os.PathLike, *, name: str | None = None,
         device: Torch device.
         obj: The already loaded file content (skips a second read).
     """
-    from pal_eval.extraction.extractor import file_sha256
+    from pal_eval.io import file_sha256
     from pal_eval.pretrain.checkpoint import safe_torch_load
 
     obj = safe_torch_load(path) if obj is None else obj

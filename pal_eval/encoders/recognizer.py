@@ -132,7 +132,7 @@ def load_recognizer(cfg, checkpoint: str | os.PathLike | None, *, device: str = 
     from mmaction.utils import register_all_modules
     from mmengine.registry import DefaultScope
 
-    from pal_eval.extraction.extractor import file_sha256
+    from pal_eval.io import file_sha256
     from pal_eval.pretrain.checkpoint import safe_torch_load
 
     register_all_modules(init_default_scope=False)

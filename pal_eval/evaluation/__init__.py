@@ -1,8 +1,8 @@
 """pal-eval evaluation stage: exact, vectorised reproductions of the official metrics.
 
-Torch-free functional core (``pal-eval evaluate`` never imports torch or mmaction):
+Torch-free functional core (``pal-eval evaluate`` never imports torch or mmaction), on
+the project's one tIoU (:mod:`pal_eval.core.tiou`):
 
-* :mod:`.tiou`: the one tIoU implementation (float64; ActivityNet or hull union).
 * :mod:`.detection`: ActivityNet detection mAP (also the THUMOS14 ANet-style preset).
 * :mod:`.thumos_matlab`: THUMOS14 detection mAP as the official MATLAB kit computes it.
 * :mod:`.proposal`: proposal AR@AN and AUC.

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pal_eval.core.tiou import paired_tiou
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
-from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['ANET_TIOU_THRESHOLDS', 'THUMOS14_TIOU_THRESHOLDS', 'DetectionResult',
            'interpolated_average_precision', 'greedy_match', 'evaluate_detection',

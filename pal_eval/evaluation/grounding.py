@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pal_eval.core.tiou import as_segments, paired_tiou
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.grouping import codes_in
-from pal_eval.evaluation.tiou import as_segments, paired_tiou
 from pal_eval.postprocess.nms import batched_nms
 
 __all__ = ['GroundingResult', 'evaluate_grounding', 'recall_key', 'UnknownQueryError',

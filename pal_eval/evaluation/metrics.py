@@ -160,8 +160,52 @@ class _GroundTruthCache:
         return self._value
 
 
+class _ActionMetric(BaseMetric):
+    """What the detection and proposal metrics share: ground truth, windows, the dump.
+
+    ``compute_metrics`` of a subclass starts from :meth:`_predictions_and_ground_truth`:
+    the windows of each video merged, the predictions as a submission DataFrame (written
+    to ``dump_path`` when set), and the ground-truth instances and ambiguous segments
+    (restricted to the processed videos with ``only_processed_videos``).
+    """
+
+    default_prefix = ''
+    with_labels = False
+
+    def __init__(self, ann_file: str, subset: str | None, only_processed_videos: bool,
+                 dump_path: str | None, window_merge: dict | None, collect_device: str,
+                 prefix: str | None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
+        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
+        self.only_processed_videos = only_processed_videos
+        self.dump_path = dump_path
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Keep each sample's predictions (numpy)."""
+        for sample in data_samples:
+            self.results.append(_collect(sample, 'video_id', with_labels=self.with_labels))
+
+    def _predictions_and_ground_truth(self, results: list
+                                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """``(predictions, instances, ambiguous)`` DataFrames (see the class docstring)."""
+        results = merge_windows(results, self.with_labels, **self.window_merge)
+        predictions = _frame(results, 'video_id', with_labels=self.with_labels)
+        if self.dump_path:
+            from pal_eval.data.submission import write_action_submission
+
+            write_action_submission(self.dump_path, predictions, overwrite=True)
+        annotations = self.ground_truth.get()
+        instances, ambiguous = annotations.instances, annotations.ambiguous
+        if self.only_processed_videos:
+            seen = set(predictions['video_id'])
+            instances = instances[instances['video_id'].isin(seen)]
+            ambiguous = ambiguous[ambiguous['video_id'].isin(seen)]
+        return predictions, instances, ambiguous
+
+
 @METRICS.register_module()
-class TemporalDetectionMetric(BaseMetric):
+class TemporalDetectionMetric(_ActionMetric):
     """Detection mAP per tIoU and average mAP (ActivityNet protocol, or THUMOS14 MATLAB).
 
     Args:
@@ -179,7 +223,7 @@ class TemporalDetectionMetric(BaseMetric):
         prefix: Metric name prefix (default none: flat names).
     """
 
-    default_prefix = ''
+    with_labels = True
 
     def __init__(self, ann_file: str, subset: str | None = 'validation',
                  tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
@@ -187,36 +231,17 @@ class TemporalDetectionMetric(BaseMetric):
                  only_processed_videos: bool = False, dump_path: str | None = None,
                  window_merge: dict | None = None, collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
+        super().__init__(ann_file, subset, only_processed_videos, dump_path, window_merge,
+                         collect_device, prefix)
         if protocol not in ('anet', 'thumos14-matlab'):
             raise PalEvalError(f"protocol must be 'anet' or 'thumos14-matlab', got {protocol!r}")
-        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
         self.tiou_thresholds = [float(t) for t in tiou_thresholds]
         self.protocol = protocol
         self.strict = strict
-        self.only_processed_videos = only_processed_videos
-        self.dump_path = dump_path
-
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Keep each sample's predictions (numpy)."""
-        for sample in data_samples:
-            self.results.append(_collect(sample, 'video_id', with_labels=True))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """``{'mAP@0.5': .., ..., 'average_mAP': ..}`` as fractions."""
-        results = merge_windows(results, True, **self.window_merge)
-        predictions = _frame(results, 'video_id', with_labels=True)
-        if self.dump_path:
-            from pal_eval.data.submission import write_action_submission
-
-            write_action_submission(self.dump_path, predictions, overwrite=True)
-        annotations = self.ground_truth.get()
-        instances, ambiguous = annotations.instances, annotations.ambiguous
-        if self.only_processed_videos:
-            seen = set(predictions['video_id'])
-            instances = instances[instances['video_id'].isin(seen)]
-            ambiguous = ambiguous[ambiguous['video_id'].isin(seen)]
+        predictions, instances, ambiguous = self._predictions_and_ground_truth(results)
         if self.protocol == 'thumos14-matlab':
             result = evaluate_thumos14_matlab(instances, predictions, ambiguous,
                                               self.tiou_thresholds, self.strict)
@@ -232,7 +257,7 @@ class TemporalDetectionMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class ProposalRecallMetric(BaseMetric):
+class ProposalRecallMetric(_ActionMetric):
     """Proposal AR@AN (AR@1, 5, 10, 50, 100) and AUC, ActivityNet protocol.
 
     Args:
@@ -248,39 +273,21 @@ class ProposalRecallMetric(BaseMetric):
         prefix: Metric name prefix (default none).
     """
 
-    default_prefix = ''
-
     def __init__(self, ann_file: str, subset: str | None = 'validation',
                  max_avg_proposals: float = 100,
                  tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
                  ar_at: Sequence[int] = DEFAULT_AR_AT, only_processed_videos: bool = False,
                  dump_path: str | None = None, window_merge: dict | None = None,
                  collect_device: str = 'cpu', prefix: str | None = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
-        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
+        super().__init__(ann_file, subset, only_processed_videos, dump_path, window_merge,
+                         collect_device, prefix)
         self.max_avg_proposals = max_avg_proposals
         self.tiou_thresholds = [float(t) for t in tiou_thresholds]
         self.ar_at = list(ar_at)
-        self.only_processed_videos = only_processed_videos
-        self.dump_path = dump_path
-
-    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Keep each sample's proposals (numpy)."""
-        for sample in data_samples:
-            self.results.append(_collect(sample, 'video_id', with_labels=False))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """``{'AR@1': .., ..., 'AR@100': .., 'AUC': ..}`` as fractions."""
-        results = merge_windows(results, False, **self.window_merge)
-        proposals = _frame(results, 'video_id', with_labels=False)
-        if self.dump_path:
-            from pal_eval.data.submission import write_action_submission
-
-            write_action_submission(self.dump_path, proposals, overwrite=True)
-        instances = self.ground_truth.get().instances
-        if self.only_processed_videos:
-            instances = instances[instances['video_id'].isin(set(proposals['video_id']))]
+        proposals, instances, _ = self._predictions_and_ground_truth(results)
         result = evaluate_proposals(instances, proposals, self.max_avg_proposals,
                                     self.tiou_thresholds, self.ar_at)
         metrics = {f'AR@{n}': value for n, value in result.ar_at.items()}

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pal_eval.core.tiou import paired_tiou
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.detection import (
     ANET_TIOU_THRESHOLDS,
 )
 from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
-from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['ProposalResult', 'evaluate_proposals', 'DEFAULT_AR_AT']
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pal_eval.core.tiou import paired_tiou
 from pal_eval.errors import PalEvalError
 from pal_eval.evaluation.detection import (
     THUMOS14_TIOU_THRESHOLDS,
@@ -38,7 +39,6 @@ from pal_eval.evaluation.detection import (
     UnknownLabelError,
 )
 from pal_eval.evaluation.grouping import check_thresholds, codes_in, pairs_within_groups
-from pal_eval.evaluation.tiou import paired_tiou
 
 __all__ = ['evaluate_thumos14_matlab']
 

@@ -29,8 +29,9 @@ import os
 from pathlib import Path
 
 from pal_eval.errors import InputError, PalEvalError
-from pal_eval.extraction.extractor import ClipSettings, file_sha256
+from pal_eval.extraction.folder import ClipSettings
 from pal_eval.extraction.sampling import SamplingPolicy
+from pal_eval.io import file_sha256
 
 DEFAULT_MEAN = (123.675, 116.28, 103.53)
 DEFAULT_STD = (58.395, 57.12, 57.375)

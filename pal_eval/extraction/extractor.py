@@ -1,5 +1,8 @@
 """The extraction loop: decode in DataLoader workers, encode batched clips, write features.
 
+The folder's bookkeeping (video lists, shards, settings, ``meta.json``, merge) is
+:mod:`pal_eval.extraction.folder`.
+
 Design choices (and why):
 
 * **Decoding in workers, one pass per video.** :class:`ClipStream` is an ``IterableDataset``;
@@ -20,8 +23,6 @@ Design choices (and why):
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import math
 import os
 import time
@@ -33,44 +34,23 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from pal_eval.data.features import META_FILE, check_video_id, dump_meta, write_video_features
+from pal_eval.core.resample import resample_features
+from pal_eval.data.features import META_FILE, dump_meta, write_video_features
 from pal_eval.data.video_io import iter_frames, probe_video
 from pal_eval.errors import InputError, PalEvalError
 from pal_eval.extraction.equal_features import plan_centers, plan_clips  # equal-features hook
-from pal_eval.extraction.sampling import SamplingPolicy, resample_features
-from pal_eval.io import read_json, write_json
-
-VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v')
-#: meta.json fields that must agree before new features may join an existing folder.
-SETTINGS_KEYS = ('encoder', 'checkpoint_sha256', 'pretext', 'fps', 'frames_per_clip',
-                 'frame_interval', 'stride', 'input_size', 'mean', 'std', 'feature_dim',
-                 'sampling', 'pooling', 'dtype')
-FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class VideoEntry:
-    """A video to extract: its id (the output file stem) and its path."""
-
-    video_id: str
-    path: str
-
-
-@dataclass(frozen=True)
-class ClipSettings:
-    """What the encoder expects: clip shape and normalisation, plus the sampling policy.
-
-    Args:
-        policy: Sampling policy (frames per clip, interval, stride, fps, snippets).
-        input_size: ``(height, width)`` every frame is resized to (whole frame, no crop).
-        mean: Per-channel RGB mean on the 0-255 scale.
-        std: Per-channel RGB standard deviation on the 0-255 scale.
-    """
-
-    policy: SamplingPolicy
-    input_size: tuple[int, int]
-    mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
-    std: tuple[float, float, float] = (58.395, 57.12, 57.375)
+from pal_eval.extraction.folder import (
+    ClipSettings,
+    VideoEntry,
+    build_meta,
+    check_settings,
+    failures_file,
+    is_complete,
+    library_versions,
+    normalised,
+)
+from pal_eval.extraction.sampling import SamplingPolicy
+from pal_eval.io import write_json
 
 
 @dataclass
@@ -89,81 +69,6 @@ class ExtractionReport:
         return (f'{len(self.done)} extracted, {len(self.skipped)} already complete, '
                 f'{len(self.failed)} failed ({self.clips} clips in {self.seconds:.1f} s, '
                 f'{rate:.1f} clips/s)')
-
-
-# --------------------------------------------------------------------------- video lists
-
-def list_videos(source: str | os.PathLike) -> list[VideoEntry]:
-    """The videos of a folder (every file with a video suffix) or of a list file.
-
-    A list file has one video per line: either ``path`` (the id is the file stem) or
-    ``video_id<TAB>path``; relative paths are relative to the list's folder; blank lines and
-    lines starting with ``#`` are ignored.
-
-    Raises:
-        InputError: missing source, an unsafe or duplicate id, or no video at all.
-    """
-    source = Path(source)
-    entries: list[VideoEntry] = []
-    if source.is_dir():
-        entries = [VideoEntry(p.stem, str(p)) for p in sorted(source.iterdir())
-                   if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
-        where = {e.video_id: source for e in entries}
-    elif source.is_file():
-        where = {}
-        for number, line in enumerate(source.read_text().splitlines(), start=1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            video_id, _, path = line.partition('\t') if '\t' in line else ('', '', line)
-            path = Path(path.strip())
-            path = path if path.is_absolute() else source.parent / path
-            video_id = video_id.strip() or path.stem
-            try:
-                check_video_id(video_id)
-            except InputError:
-                raise InputError(f'{source}:{number}', 'unsafe video id (path separator, '
-                                 '".." or empty)', record=video_id, field='video_id') from None
-            where.setdefault(video_id, f'{source}, line {number}')
-            entries.append(VideoEntry(video_id, str(path)))
-    else:
-        raise InputError(source, 'video folder or list file not found')
-    seen: set[str] = set()
-    for entry in entries:
-        check_video_id(entry.video_id)
-        if entry.video_id in seen:
-            raise InputError(source, 'duplicate video id', record=entry.video_id,
-                             field='video_id')
-        seen.add(entry.video_id)
-    if not entries:
-        raise InputError(source, f'no videos found (suffixes {", ".join(VIDEO_SUFFIXES)})')
-    return entries
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """Parse ``'I/N'`` (0-based shard ``I`` of ``N``).
-
-    Examples:
-        >>> parse_shard('1/4')
-        (1, 4)
-    """
-    try:
-        index, count = (int(part) for part in text.split('/'))
-    except ValueError:
-        raise PalEvalError(f'--shard must look like I/N (e.g. 0/4), got {text!r}') from None
-    if count < 1 or not 0 <= index < count:
-        raise PalEvalError(f'--shard I/N needs 0 <= I < N, got {text!r}')
-    return index, count
-
-
-def shard_videos(entries: Sequence[VideoEntry], index: int, count: int) -> list[VideoEntry]:
-    """Shard ``index`` of ``count``: every ``count``-th video in sorted-id order.
-
-    The split depends only on the set of ids (not on listing order), so every process
-    computes the same split and the shards cover each video exactly once.
-    """
-    ordered = sorted(entries, key=lambda e: e.video_id)
-    return ordered[index::count]
 
 
 # --------------------------------------------------------------------------- clips
@@ -307,109 +212,6 @@ def probe_feature_dim(model: torch.nn.Module, settings: ClipSettings, *, device:
     return int(encode_clips(model, blank, device=device, dtype=dtype).shape[1])
 
 
-# --------------------------------------------------------------------------- folder state
-
-def is_complete(out_dir: Path, video_id: str, feature_dim: int | None = None) -> bool:
-    """Whether a video's features exist, are readable and agree with their sidecar."""
-    npy, side = out_dir / f'{video_id}.npy', out_dir / f'{video_id}.json'
-    if not (npy.is_file() and side.is_file()):
-        return False
-    try:
-        shape = np.load(npy, mmap_mode='r').shape
-        centers = read_json(side)['centers']
-    except (OSError, ValueError, KeyError, TypeError, PalEvalError):
-        return False
-    return (len(shape) == 2 and shape[0] == len(centers) and shape[0] > 0
-            and (feature_dim is None or shape[1] == feature_dim))
-
-
-def failures_file(shard: tuple[int, int] = (0, 1)) -> str:
-    """Name of the failures file of a run (one per shard, so shards never race)."""
-    index, count = shard
-    return 'failures.json' if count == 1 else f'failures.shard{index}of{count}.json'
-
-
-def check_settings(out_dir: Path, settings: dict, *, overwrite: bool) -> None:
-    """Refuse to mix features made with different settings into one folder.
-
-    With ``overwrite`` the previous features (``*.npy`` with their sidecars), ``meta.json``
-    and failure files are deleted first.
-
-    Raises:
-        InputError: the folder holds features with other settings, or files not written by
-            ``pal-eval extract``, and ``overwrite`` is off.
-    """
-    meta_path = out_dir / META_FILE
-    existing = sorted(out_dir.glob('*.npy')) if out_dir.is_dir() else []
-    if overwrite:
-        for npy in existing:
-            npy.unlink()
-            npy.with_suffix('.json').unlink(missing_ok=True)
-        for path in [meta_path, *out_dir.glob('failures*.json')] if out_dir.is_dir() else []:
-            path.unlink(missing_ok=True)
-        return
-    if not meta_path.exists():
-        if existing:
-            raise InputError(out_dir, f'holds {len(existing)} .npy files but no meta.json; '
-                             'pass --overwrite to replace them or choose another --out')
-        return
-    old = read_json(meta_path)
-    for key in SETTINGS_KEYS:
-        if old.get(key) != settings.get(key):
-            raise InputError(meta_path, f'existing features were extracted with different '
-                             f'settings ({old.get(key)!r} here, {settings.get(key)!r} now); '
-                             'pass --overwrite to replace them or choose another --out',
-                             field=key)
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape the features."""
-    import av
-
-    import pal_eval
-
-    versions = {'pal_eval': pal_eval.__version__, 'torch': torch.__version__,
-                'numpy': np.__version__, 'av': av.__version__}
-    for name in ('mmengine', 'mmaction2'):
-        try:  # from the installed metadata: importing mmaction here would cost seconds
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
-def build_meta(settings: ClipSettings, encoder_meta: dict, feature_dim: int,
-               dtype: str = 'float32') -> dict:
-    """The settings part of ``meta.json`` (compared by :func:`check_settings`)."""
-    policy = settings.policy
-    return {
-        'format_version': FORMAT_VERSION,
-        'encoder': encoder_meta.get('arch', 'unknown'),
-        'checkpoint': encoder_meta.get('checkpoint'),
-        'checkpoint_sha256': encoder_meta.get('source_sha256'),
-        'pretext': encoder_meta.get('pretext'),
-        'backbone_cfg': encoder_meta.get('backbone_cfg'),
-        'fps': policy.target_fps,  # None: each video at its native rate (see per-video json)
-        'frames_per_clip': policy.frames_per_clip,
-        'frame_interval': policy.frame_interval,
-        'stride': policy.stride,
-        'input_size': list(settings.input_size),
-        'mean': list(settings.mean),
-        'std': list(settings.std),
-        'feature_dim': int(feature_dim),
-        'sampling': policy.to_dict(),
-        'pooling': 'mean over time and space of the last feature map',
-        'dtype': dtype,
-    }
-
-
-def _normalised(meta: dict) -> dict:
-    """``meta`` as it reads back from JSON (tuples become lists), for comparisons."""
-    import json
-
-    return json.loads(json.dumps(meta))
-
-
 # --------------------------------------------------------------------------- the run
 
 def extract_folder(model: torch.nn.Module, entries: Sequence[VideoEntry],
@@ -442,6 +244,7 @@ def extract_folder(model: torch.nn.Module, entries: Sequence[VideoEntry],
     Examples:
         >>> import tempfile, numpy as np, torch
         >>> from pal_eval.data.video_io import write_video
+        >>> from pal_eval.extraction.folder import list_videos
         >>> folder = tempfile.mkdtemp()
         >>> write_video(f'{folder}/v.mp4', np.zeros((12, 16, 16, 3), np.uint8), fps=6)
         >>> settings = ClipSettings(SamplingPolicy(frames_per_clip=4, stride=4), (16, 16))
@@ -456,7 +259,7 @@ def extract_folder(model: torch.nn.Module, entries: Sequence[VideoEntry],
     out_dir = Path(out_dir)
     model.eval()
     feature_dim = probe_feature_dim(model, settings, device=device, dtype=dtype)
-    meta = _normalised(build_meta(settings, encoder_meta, feature_dim, dtype))
+    meta = normalised(build_meta(settings, encoder_meta, feature_dim, dtype))
     check_settings(out_dir, meta, overwrite=overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta['videos_expected'] = sorted(all_video_ids or [e.video_id for e in entries])
@@ -532,66 +335,3 @@ def _finish_video(out_dir: Path, video_id: str, features: np.ndarray, item: dict
     write_video_features(out_dir, video_id, features.astype(np.float32), centers,
                          duration=duration, fps=fps, num_frames=num_frames)
     return None
-
-
-# --------------------------------------------------------------------------- merge
-
-def merge_folder(out_dir: str | os.PathLike, *, expected: Sequence[str] | None = None,
-                 pack: str | os.PathLike | None = None) -> dict:
-    """Check that every expected video is complete; gather shard failures; optionally pack.
-
-    Args:
-        out_dir: Feature folder written by one or several shards.
-        expected: Ids that must be present (default: ``videos_expected`` of ``meta.json``).
-        pack: Write all features into this ``.npz`` (keys ``<id>`` and ``<id>.centers``).
-
-    Returns:
-        ``{'complete': [...], 'missing': [...], 'failures': {...}}``; ``meta.json``'s
-        ``videos_done`` and ``failures.json`` are updated.
-
-    Raises:
-        InputError: no ``meta.json`` in the folder.
-    """
-    from pal_eval.data.features import FeatureStore
-    from pal_eval.io import atomic_write
-
-    out_dir = Path(out_dir)
-    meta_path = out_dir / META_FILE
-    if not meta_path.is_file():
-        raise InputError(meta_path, 'not found: not a folder written by pal-eval extract')
-    meta = read_json(meta_path)
-    expected = sorted(expected if expected is not None else meta.get('videos_expected', []))
-    dim = meta.get('feature_dim')
-    complete = [v for v in expected if is_complete(out_dir, v, dim)]
-    missing = sorted(set(expected) - set(complete))
-    failures: dict[str, str] = {}
-    for path in sorted(out_dir.glob('failures*.json')):
-        failures.update({k: v for k, v in read_json(path).items() if k in missing})
-    if failures:
-        write_json(out_dir / 'failures.json', failures)
-    for path in out_dir.glob('failures.shard*.json'):
-        path.unlink()
-    if not failures:
-        (out_dir / 'failures.json').unlink(missing_ok=True)
-    meta['videos_done'] = sorted(p.stem for p in out_dir.glob('*.npy')
-                                 if is_complete(out_dir, p.stem, dim))
-    dump_meta(out_dir, meta)
-    if pack is not None and not missing:
-        store = FeatureStore(out_dir)
-        arrays = {}
-        for video_id in complete:
-            loaded = store.load(video_id)
-            arrays[video_id] = loaded.features
-            arrays[f'{video_id}.centers'] = loaded.centers
-        with atomic_write(pack, 'wb') as handle:
-            np.savez(handle, **arrays)
-    return {'complete': complete, 'missing': missing, 'failures': failures}
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()

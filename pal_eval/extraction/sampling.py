@@ -35,8 +35,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pal_eval.core.resample import RESAMPLE_METHODS
+
 POLICIES = ('sliding', 'resample')
-RESAMPLE_METHODS = ('linear', 'mean')
 
 
 @dataclass(frozen=True)
@@ -171,58 +172,3 @@ def clip_center_times(num_frames: int, fps: float, policy: SamplingPolicy) -> np
     starts = clip_starts(grid_size(num_frames, fps, policy.target_fps), policy) / rate
     ends = np.minimum(starts + policy.window / rate, duration)
     return (starts + ends) / 2.0
-
-
-def snippet_center_times(duration: float, num_snippets: int) -> np.ndarray:
-    """Centres of ``num_snippets`` equal bins covering ``[0, duration]``.
-
-    Examples:
-        >>> snippet_center_times(10.0, 4).tolist()
-        [1.25, 3.75, 6.25, 8.75]
-    """
-    return (np.arange(num_snippets) + 0.5) * (duration / num_snippets)
-
-
-def resample_features(features: np.ndarray, centers: np.ndarray, duration: float,
-                      num_snippets: int, method: str = 'linear') -> tuple[np.ndarray, np.ndarray]:
-    """Resample a feature sequence to exactly ``num_snippets`` features (ActivityNet).
-
-    Args:
-        features: ``[N, C]`` clip features.
-        centers: ``[N]`` increasing centre times (seconds).
-        duration: Video duration (seconds).
-        num_snippets: Output length ``T``.
-        method: ``'linear'`` or ``'mean'`` (see the module docstring).
-
-    Returns:
-        ``(features [T, C] float32, centers [T] seconds)``.
-
-    Examples:
-        >>> feats = np.array([[0.0], [2.0]])
-        >>> out, new_centers = resample_features(feats, np.array([1.0, 3.0]), 4.0, 4)
-        >>> out[:, 0].tolist(), new_centers.tolist()
-        ([0.0, 0.5, 1.5, 2.0], [0.5, 1.5, 2.5, 3.5])
-    """
-    if method not in RESAMPLE_METHODS:
-        raise ValueError(f'method must be one of {RESAMPLE_METHODS}, got {method!r}')
-    features = np.asarray(features, dtype=np.float64)
-    centers = np.asarray(centers, dtype=np.float64)
-    new_centers = snippet_center_times(duration, num_snippets)
-    # np.interp works on one channel at a time; a vectorised version over channels:
-    # locate each new centre between two clip centres and blend their rows.
-    right = np.clip(np.searchsorted(centers, new_centers, side='right'), 1, len(centers) - 1)
-    left = right - 1
-    if len(centers) == 1:
-        linear = np.repeat(features, num_snippets, axis=0)
-    else:
-        span = centers[right] - centers[left]
-        weight = np.clip((new_centers - centers[left]) / np.where(span > 0, span, 1.0), 0, 1)
-        linear = features[left] * (1 - weight[:, None]) + features[right] * weight[:, None]
-    if method == 'linear':
-        return linear.astype(np.float32), new_centers
-    bins = np.minimum((centers / duration * num_snippets).astype(np.int64), num_snippets - 1)
-    sums = np.zeros((num_snippets, features.shape[1]))
-    np.add.at(sums, bins, features)
-    counts = np.bincount(bins, minlength=num_snippets)
-    pooled = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], linear)
-    return pooled.astype(np.float32), new_centers

@@ -46,33 +46,25 @@ def annotated_video_ids(path: str | os.PathLike, subset: str | None = None) -> l
     Returns:
         Sorted unique video ids.
     """
-    from pal_eval.data import annotations as ann
+    from pal_eval.data.annotations import (
+        QUERY_FORMATS,
+        annotation_format,
+        load_actions,
+        load_queries,
+    )
+    from pal_eval.data.annotations.canonical import AnnotationWarning
 
     # Only the ids are needed here: the loaders' clipping warnings (float-noise overshoots
     # in real files) belong to the stages that use the segments, not to a layout check.
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', ann.AnnotationWarning)
-        return _annotated_video_ids(ann, Path(path), subset)
-
-
-def _annotated_video_ids(ann, path: Path, subset: str | None) -> list[str]:
-    from pal_eval.io import read_json
-
-    suffix = path.suffix.lower()
-    if suffix == '.txt':
-        return sorted(set(ann.load_charades_sta(path).queries['video_id']))
-    if suffix == '.csv':
-        return sorted(ann.load_thumos14(path, subset or None).videos)
-    data = read_json(path)
-    if isinstance(data, dict) and 'queries' in data:
-        queries = ann.load_grounding_json(path).queries
-        if subset and 'subset' in queries and (queries['subset'] == subset).any():
-            queries = queries[queries['subset'] == subset]
-        return sorted(set(queries['video_id']))
-    first = next(iter(data.values()), None) if isinstance(data, dict) else None
-    if isinstance(first, dict) and 'timestamps' in first:
-        return sorted(set(ann.load_activitynet_captions(path).queries['video_id']))
-    return sorted(ann.parse_activitynet(path, data, subset=subset or None).videos)
+        warnings.simplefilter('ignore', AnnotationWarning)
+        if annotation_format(path) not in QUERY_FORMATS:
+            return sorted(load_actions(path, subset or None).videos)
+        queries = load_queries(path).queries
+    # A grounding split is a file: a subset the queries do not name keeps them all.
+    if subset and (queries['subset'] == subset).any():
+        queries = queries[queries['subset'] == subset]
+    return sorted(set(queries['video_id']))
 
 
 def check_feature_folder(features: str | os.PathLike, annotations: str | os.PathLike,

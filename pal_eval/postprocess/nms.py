@@ -1,6 +1,6 @@
 """Greedy hard non-maximum suppression of temporal segments (2D-TAN's ``nms``).
 
-Built on :mod:`pal_eval.evaluation.tiou`, the project's one tIoU. One algorithm serves a
+Built on :mod:`pal_eval.core.tiou`, the project's one tIoU. One algorithm serves a
 single list (:func:`nms`) and many independent lists at once (:func:`batched_nms`, e.g.
 every query of a grounding data set), so there is one NMS in the project.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pal_eval.evaluation.tiou import as_segments, paired_tiou
+from pal_eval.core.tiou import as_segments, paired_tiou
 
 __all__ = ['nms', 'batched_nms']
 

@@ -15,13 +15,13 @@ The selection is sequential by nature (each pick depends on the decays of the pr
 ones), so one Python step per *kept* segment remains, but every step is a vector
 operation over all candidates: O(top_k) numpy calls instead of mmaction2's
 O(top_k x candidates) Python loop. The tIoU is the project's one implementation
-(:mod:`pal_eval.evaluation.tiou`, float64).
+(:mod:`pal_eval.core.tiou`, float64).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from pal_eval.evaluation.tiou import segment_tiou
+from pal_eval.core.tiou import segment_tiou
 
 __all__ = ['soft_nms', 'bmn_soft_nms', 'gaussian_soft_nms', 'top_k_by_score']
 

@@ -113,7 +113,7 @@ def safe_file_name(name: str) -> str:
 
 def _best_tiou(segment: tuple[float, float], label: str,
                ground_truth: Sequence[tuple[float, float, str]], proposals: bool) -> float:
-    from pal_eval.evaluation.tiou import segment_tiou
+    from pal_eval.core.tiou import segment_tiou
 
     candidates = [g[:2] for g in ground_truth if proposals or g[2] == label]
     if not candidates:

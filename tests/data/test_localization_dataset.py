@@ -1,52 +1,25 @@
 """Feature datasets for BMN/G-TAD: labels by hand, resampling, windows, packing."""
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import pal_eval  # noqa: F401  (registers into mmaction before the datasets import)
-from pal_eval.data.annotations import ActionAnnotations, VideoInfo
+from heads.targets import localization_labels
+from pal_eval.data.annotations.canonical import ActionAnnotations, VideoInfo
 from pal_eval.data.datasets import localization
 from pal_eval.data.datasets.localization import (
     ActivityNetFeatureDataset,
     ThumosFeatureDataset,
-    boundary_labels,
-    iou_map_labels,
-    resample_features,
     window_starts,
 )
 from pal_eval.data.features import write_video_features
 
 
-def test_boundary_labels_hand_worked():
-    # T = 10, start at 0.52: region [0.37, 0.67]; anchors are [(i - .5)/10, (i + .5)/10].
-    labels = boundary_labels(np.array([0.52]), 10)
-    expected = np.zeros(10)
-    expected[4], expected[5], expected[6], expected[7] = 0.8, 1.0, 1.0, 0.2
-    np.testing.assert_allclose(labels, expected, atol=1e-6)
-    # Two ground truths (0 gives region [-0.15, 0.15]): the max of the two coverages.
-    both = boundary_labels(np.array([0.0, 0.52]), 10)
-    assert both[:3].tolist() == [1.0, 1.0, 0.0] and np.isclose(both[4], 0.8)
-    assert boundary_labels(np.zeros(0), 5).tolist() == [0.0] * 5
-
-
-def test_iou_map_hand_worked():
-    labels = iou_map_labels(np.array([[0.25, 0.75]]), 4)
-    assert labels.shape == (4, 4)
-    assert labels[1, 1] == 1.0    # [0.25, 0.75]
-    assert labels[0, 1] == 0.5    # [0.25, 0.50]
-    assert labels[3, 0] == 0.5    # [0.00, 1.00]
-    assert labels[0, 0] == 0.0    # [0.00, 0.25]
-    assert np.isclose(labels[2, 0], 0.5 / 0.75)  # [0, 0.75]
-
-
-def test_resample_and_windows():
-    features = np.arange(6, dtype=np.float64)[:, None] * np.array([[1.0, -1.0]])
-    centers = np.arange(6) + 0.5
-    out = resample_features(features, centers, np.array([0.0, 1.0, 2.5, 9.0]))
-    np.testing.assert_allclose(out[:, 0], [0.0, 0.5, 2.0, 5.0])
-    np.testing.assert_allclose(out[:, 1], -out[:, 0])
+def test_window_starts_cover_every_feature():
     assert window_starts(512, 256, 128) == [0, 128, 256]
     assert window_starts(513, 256, 128) == [0, 128, 256, 384]
 
@@ -67,7 +40,7 @@ def feature_folder(tmp_path, monkeypatch):
         instances=pd.DataFrame({'video_id': ['v1', 'v1'], 't_start': [4.0, 20.0],
                                 't_end': [10.0, 36.0], 'label': ['jump', 'run']}),
         taxonomy=['jump', 'run'])
-    monkeypatch.setattr(localization, '_load_annotations', lambda path, subset: annotations)
+    monkeypatch.setattr(localization, 'load_actions', lambda path, subset: annotations)
     return tmp_path
 
 
@@ -79,10 +52,13 @@ def test_activitynet_dataset_sample(feature_folder):
     assert tuple(sample['inputs'].shape) == (8, 20)
     data = sample['data_samples']
     np.testing.assert_allclose(data.gt_instances.gt_bbox.numpy(), [[0.1, 0.25], [0.5, 0.9]])
-    assert data.gt_iou_map.shape == (20, 20)
+    # The models build their labels from gt_bbox (heads/targets.py), here BMN's.
+    labels = localization_labels(data.gt_instances.gt_bbox.numpy(), 20)
+    assert labels['gt_iou_map'].shape == (20, 20)
     # [0.1, 0.25] = start 2, duration 3 (in 1/20 units) is exactly a ground truth.
-    assert data.gt_iou_map[2, 2] == 1.0
-    assert data.gt_start[2] == 1.0 and data.gt_end[5] == 1.0
+    assert labels['gt_iou_map'][2, 2] == 1.0
+    assert labels['gt_start'][2] == 1.0 and labels['gt_end'][5] == 1.0
+    assert not {'gt_iou_map', 'gt_start', 'gt_end'} & set(data.keys())  # one owner
     np.testing.assert_allclose(data.metainfo['grid_centers'][[0, -1]], [1.0, 39.0])
     with pytest.warns(UserWarning):
         test_ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True)
@@ -106,3 +82,34 @@ def test_thumos_windows_cover_video(feature_folder):
     # -2 and 22 of 32: clipped to 0, coverage 22/24 >= 0.75, kept.
     np.testing.assert_allclose(sample['data_samples'].gt_instances.gt_bbox.numpy(),
                                [[0.0, 22 / 32]], atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['thumos14_test_groundtruth.csv', 'test_Annotation.csv'])
+def test_thumos_dataset_reads_the_evaluators_csv(shared_annotations, tmp_path, name):
+    """The CSVs ``pal-eval evaluate --preset thumos14`` reads train and test G-TAD too."""
+    folder = shared_annotations / 'frostinassiky_gtad'
+    rows = list(csv.DictReader(open(folder / 'thumos14_test_groundtruth.csv')))
+    chosen = ['video_test_0000004', 'video_test_0000278']
+    duration = {r['video-name']: float(r['video-duration']) for r in rows}
+    rng = np.random.default_rng(0)
+    for video_id in chosen:  # one feature per second; only the sidecar knows the duration
+        count = int(duration[video_id])
+        write_video_features(tmp_path / 'feats', video_id,
+                             rng.normal(size=(count, 4)).astype(np.float32),
+                             np.arange(count) + 0.5, duration=duration[video_id])
+    others = len({r['video-name'] for r in rows}) - len(chosen)
+    with pytest.warns(UserWarning, match=f'no features for {others} of {others + 2}'):
+        ds = ThumosFeatureDataset(str(folder / name), str(tmp_path / 'feats'), subset='test',
+                                  temporal_scale=64, window_stride=32, test_mode=True)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert sorted({info['video_id'] for info in infos}) == chosen
+    for video_id in chosen:
+        expected = sorted((float(r['t-init']), float(r['t-end'])) for r in rows
+                          if r['video-name'] == video_id and r['label-idx'] != '-1')
+        info = next(i for i in infos if i['video_id'] == video_id)
+        assert sorted(map(tuple, info['gt_segments'].tolist())) == expected
+        assert info['duration'] == pytest.approx(duration[video_id], abs=1e-6)
+    first = ds[0]['data_samples']  # video_test_0000004's first window: 0 .. 64 s
+    assert len(first.metainfo['grid_centers']) == 64
+    bbox = first.gt_instances.gt_bbox.numpy()
+    assert len(bbox) > 0 and bbox.min() >= 0.0 and bbox.max() <= 1.0

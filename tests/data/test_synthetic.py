@@ -9,7 +9,7 @@ import pytest
 
 from pal_eval.cli import main
 from pal_eval.data import synthetic
-from pal_eval.data.annotations import load_activitynet, load_charades_sta, load_grounding_json
+from pal_eval.data.annotations import load_actions, load_queries
 from pal_eval.data.video_io import probe_video, read_video
 
 SEED = 3
@@ -79,7 +79,7 @@ def test_every_class_appears_in_training_and_validation(tiny_twice):
 def test_annotations_agree_with_rendered_masks_and_pixels(tiny_twice):
     """The object is present exactly in annotated frames, and really drawn in the mp4."""
     folder = tiny_twice[0]
-    ann = load_activitynet(folder / 'annotations/activitynet.json')
+    ann = load_actions(folder / 'annotations/activitynet.json')
     plan = synthetic.plan_benchmark('tiny', SEED)
     checked_videos = 0
     for _, spec in plan.videos[:6]:
@@ -170,11 +170,11 @@ def test_disk_mask_area_and_torus_wrap():
 
 def test_grounding_sentences_name_colour_shape_and_motion(tiny_twice):
     folder = tiny_twice[0]
-    ann = load_activitynet(folder / 'annotations/activitynet.json')
+    ann = load_actions(folder / 'annotations/activitynet.json')
     for split, subset in (('train', 'training'), ('test', 'validation')):
-        queries = load_grounding_json(folder / f'annotations/grounding_{split}.json',
-                                      subset=split).queries
-        sta = load_charades_sta(folder / f'annotations/charades_sta_{split}.txt').queries
+        queries = load_queries(folder / f'annotations/grounding_{split}.json',
+                               subset=split).queries
+        sta = load_queries(folder / f'annotations/charades_sta_{split}.txt').queries
         assert len(queries) == len(sta)
         np.testing.assert_allclose(queries['t_start'], sta['t_start'], atol=5e-4)
         expected = ann.select_subset(subset).instances

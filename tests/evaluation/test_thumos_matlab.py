@@ -93,9 +93,9 @@ def test_reversed_detections_are_flipped_like_matlab(seed):
 
 def test_real_thumos14_ground_truth_with_ambiguous(shared_annotations):
     """The published THUMOS14 test CSV (Ambiguous rows kept), 30 videos, seeded detections."""
-    from pal_eval.data.annotations import load_thumos14
+    from pal_eval.data.annotations import load_actions
 
-    annotations = load_thumos14(
+    annotations = load_actions(
         shared_annotations / 'frostinassiky_gtad' / 'thumos14_test_groundtruth.csv', 'test')
     videos = sorted(annotations.instances['video_id'].unique())[:30]
     gt = annotations.instances[annotations.instances['video_id'].isin(videos)]

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from pal_eval.data.video_io import write_video
-from pal_eval.extraction.extractor import ClipSettings
+from pal_eval.extraction.folder import ClipSettings
 from pal_eval.extraction.sampling import SamplingPolicy
 
 

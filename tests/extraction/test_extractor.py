@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -19,13 +18,8 @@ from pal_eval.cli import main as cli_main
 from pal_eval.data.features import FeatureStore
 from pal_eval.data.video_io import read_video
 from pal_eval.errors import InputError
-from pal_eval.extraction.extractor import (
-    VideoEntry,
-    extract_folder,
-    list_videos,
-    merge_folder,
-    shard_videos,
-)
+from pal_eval.extraction.extractor import extract_folder
+from pal_eval.extraction.folder import VideoEntry, list_videos, merge_folder, shard_videos
 
 META = {'arch': 'tiny', 'pretext': 'test', 'source_sha256': 'abc'}
 
@@ -135,25 +129,6 @@ def test_path_traversal_ids_are_refused(tiny_videos, tmp_path):
     assert not (tmp_path / 'out' / 'a').exists()
 
 
-def test_list_file_with_ids_and_relative_paths(tiny_videos, tmp_path):
-    listing = tiny_videos / 'list.txt'
-    listing.write_text('# comment\nalpha.mp4\nmy_beta\tbeta.mp4\n\n')
-    entries = list_videos(listing)
-    listing.unlink()
-    assert [e.video_id for e in entries] == ['alpha', 'my_beta']
-    assert Path(entries[1].path) == tiny_videos / 'beta.mp4'
-
-
-@pytest.mark.parametrize('count', [1, 2, 3, 7])
-def test_shards_cover_every_video_exactly_once(count):
-    entries = [VideoEntry(f'v{i:03d}', f'/x/v{i}.mp4') for i in range(23)]
-    shuffled = random.Random(count).sample(entries, len(entries))
-    shards = [shard_videos(entries, i, count) for i in range(count)]
-    assert sorted(e.video_id for s in shards for e in s) == [e.video_id for e in entries]
-    # the split does not depend on the listing order
-    assert shards == [shard_videos(shuffled, i, count) for i in range(count)]
-
-
 def test_rerun_skips_complete_videos_and_redoes_broken_ones(tiny_videos, tmp_path):
     out = tmp_path / 'out'
     run(tiny_videos, out)
@@ -196,7 +171,8 @@ KILL_SCRIPT = r'''
 import sys
 sys.path.insert(0, {tests!r})
 from standin import TinyEncoder, tiny_settings
-from pal_eval.extraction.extractor import extract_folder, list_videos
+from pal_eval.extraction.extractor import extract_folder
+from pal_eval.extraction.folder import list_videos
 model = TinyEncoder(sleep={sleep}).eval()
 extract_folder(model, list_videos({videos!r}), {out!r}, tiny_settings(), {meta!r},
                batch_size=2, num_workers=1, progress=False)

@@ -23,11 +23,10 @@ from heads.gtad import (
     align1d,
     align1d_matrix,
     gather_neighbours,
-    gtad_targets,
     knn_indices,
-    proposal_map_mask,
 )
-from pal_eval.evaluation.tiou import pairwise_tiou
+from heads.targets import gtad_targets, proposal_map_mask
+from pal_eval.core.tiou import pairwise_tiou
 from tests.heads.feature_benchmark import write_tiny_benchmark
 
 torch.set_num_threads(1)
@@ -149,45 +148,6 @@ def test_fused_projection_equals_align_then_convolution(context_points):
     grad_reference = torch.autograd.grad(reference.square().sum(), [x, layer.conv.weight])
     for a, b in zip(grad_fused, grad_reference):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-
-
-# --------------------------------------------------------------------------------------
-# Targets
-# --------------------------------------------------------------------------------------
-def test_targets_on_a_hand_worked_example():
-    # T = 4 positions; anchor i is [(i - .5) / 4, (i + .5) / 4] (BMN's and G-TAD's grid).
-    # One action over [0.3, 0.7]; 3-anchor boundary regions: [-0.075, 0.675] around the
-    # start, [0.325, 1.075] around the end.
-    start, end, iou = gtad_targets([[0.3, 0.7]], 4, 4)
-    np.testing.assert_allclose(start, [0.8, 1.0, 1.0, 0.2], rtol=1e-6)
-    np.testing.assert_allclose(end, [0.0, 0.2, 1.0, 1.0], rtol=1e-6, atol=1e-7)
-    # iou[d, s]: proposal [s/4, (s+d+1)/4] against [0.3, 0.7]; past the window -> 0.
-    expected = np.array([[0, 4 / 9, 4 / 9, 0],
-                         [2 / 7, 0.8, 2 / 7, 0],
-                         [8 / 15, 8 / 15, 0, 0],
-                         [0.4, 0, 0, 0]])
-    np.testing.assert_allclose(iou, expected, rtol=1e-6)
-    # With D < T (THUMOS: 64 of 256) the map keeps the shortest durations only.
-    _, _, short = gtad_targets([[0.3, 0.7]], 4, 2)
-    np.testing.assert_allclose(short, expected[:2], rtol=1e-6)
-
-
-def test_targets_take_the_best_ground_truth_and_agree_with_the_shared_tiou():
-    rng = np.random.default_rng(1)
-    segments = np.sort(rng.uniform(0, 1, size=(3, 2)), axis=1)
-    _, _, iou = gtad_targets(segments, 10, 6)
-    for d in range(6):
-        for s in range(10):
-            if s + d + 1 > 10:
-                assert iou[d, s] == 0
-                continue
-            proposal = np.array([[s / 10, (s + d + 1) / 10]])
-            assert iou[d, s] == pytest.approx(pairwise_tiou(proposal, segments).max(), 1e-6)
-
-
-def test_targets_without_ground_truth_are_zero():
-    start, end, iou = gtad_targets(np.zeros((0, 2)), 5, 5)
-    assert not start.any() and not end.any() and not iou.any()
 
 
 def test_dataset_labels_and_segments_give_the_same_targets():
@@ -340,7 +300,10 @@ def test_detection_class_sources(tmp_path):
     assert out.pred_labels == ['b'] * 3 + ['a'] * 3
     # A score file: its scores are used as given, and a missing video is a clear error.
     write_json(tmp_path / 'scores.json', {'results': {'v09': {'a': 0.9, 'b': 0.1}}})
-    model.class_fusion = dict(score_file=str(tmp_path / 'scores.json'), taxonomy=['a', 'b'])
+    model = GTAD(feat_dim=8, temporal_scale=12, max_duration=6, **TINY,
+                 soft_nms=dict(top_k=3), class_fusion=dict(
+                     type='ScoreFileClassifier', score_file=str(tmp_path / 'scores.json'),
+                     taxonomy=['a', 'b']))
     out = model(inputs, [_sample('v09', [[0.1, 0.4]])], mode='predict')[0]
     assert out.pred_labels[0] == 'a'
     with pytest.raises(PalEvalError, match="scores.json, video 'v10'.*no class scores"):

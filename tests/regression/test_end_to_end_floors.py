@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pal_eval.data.annotations import load_activitynet
+from pal_eval.data.annotations import load_actions
 from pal_eval.evaluation.proposal import evaluate_proposals
 from pal_eval.leaderboard.metrics_io import load_metrics
 from pal_eval.leaderboard.plan import build_plan, synthetic_spec
@@ -55,7 +55,7 @@ def test_tiny_end_to_end_run_reaches_the_floors(tiny_run):
 
 def test_random_proposals_fail_the_floors(tiny_run):
     work, _ = tiny_run
-    gt = load_activitynet(work / 'data' / 'annotations' / 'activitynet.json', 'validation')
+    gt = load_actions(work / 'data' / 'annotations' / 'activitynet.json', 'validation')
     rng = np.random.default_rng(0)
     rows = []
     for video_id, info in gt.videos.items():

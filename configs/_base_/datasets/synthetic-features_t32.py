@@ -1,27 +1,20 @@
 # The synthetic benchmark (`pal-eval synth --out data/synthetic`) as extracted features
 # (`pal-eval extract ... --out data/synthetic/features/pal`), each video resampled to
-# T = 32, sized for a 2-core CPU. Shared by the synthetic BMN and G-TAD configs.
+# T = 32, sized for a 2-core CPU (no loader workers): the ActivityNet protocol on other
+# files. Shared by the synthetic BMN and G-TAD configs.
+_base_ = ['./activitynet-features_t100.py']
+
 data_root = 'data/synthetic/'
 feature_dir = data_root + 'features/pal'
 feat_dim = 512                          # feature_dim in <feature_dir>/meta.json
 ann_file = data_root + 'annotations/activitynet.json'
+class_score_file = None                 # none published: G-TAD uses the built-in classifier
 temporal_scale = 32
 
-dataset_type = 'ActivityNetFeatureDataset'
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='training', temporal_scale=temporal_scale))
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='validation', temporal_scale=temporal_scale, test_mode=True))
-test_dataloader = val_dataloader
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+_loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+               dataset=dict(ann_file=ann_file, feature_dir=feature_dir,
+                            temporal_scale=temporal_scale))
+train_dataloader = _loader
+val_dataloader = _loader
+test_dataloader = _loader
+del _loader

@@ -1,8 +1,8 @@
 """Grounding queries over extracted clip features, for the 2D-TAN head.
 
 One sample = one (video, sentence, segment) query. Queries come from Charades-STA txt,
-ActivityNet Captions JSON or the canonical grounding JSON, always through the loaders
-of :mod:`pal_eval.data.annotations`; features come from a feature folder
+ActivityNet Captions JSON or the canonical grounding JSON, always through
+:func:`pal_eval.data.annotations.load_queries`; features come from a feature folder
 (:class:`pal_eval.data.features.FeatureStore`).
 
 Each video's ``[T, C]`` features are pooled to a fixed number of clips on a uniform
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pal_eval.data.annotations import load_queries
 from pal_eval.errors import InputError
 
 __all__ = ['read_grounding_queries', 'feature_time_span', 'pool_features_to_clips',
@@ -32,11 +33,10 @@ def read_grounding_queries(ann_file: str | os.PathLike, *, subset: str | None = 
                            durations_file: str | os.PathLike | None = None) -> pd.DataFrame:
     """Queries of a grounding annotation file in canonical form (one row per query).
 
-    The format follows the file: ``.txt`` is Charades-STA (durations from
-    ``durations_file``: a ``Charades_v1_*.csv``; without it they are NaN and the
-    dataset takes them from the feature folder), a JSON with a ``"queries"`` list is
-    the canonical grounding JSON, any other JSON object is ActivityNet Captions. Each
-    is read by its loader in :mod:`pal_eval.data.annotations`.
+    Read by :func:`pal_eval.data.annotations.load_queries` (any grounding format; for
+    Charades-STA the durations come from ``durations_file``, a ``Charades_v1_*.csv``;
+    without it they are NaN and the dataset takes them from the feature folder). Here a
+    file without queries is an error: there is nothing to train or evaluate on.
 
     Args:
         ann_file: Annotation file.
@@ -45,38 +45,28 @@ def read_grounding_queries(ann_file: str | os.PathLike, *, subset: str | None = 
         durations_file: Video durations, for Charades-STA txt only.
 
     Returns:
-        DataFrame with the columns of :data:`pal_eval.data.annotations.QUERY_COLUMNS`.
+        DataFrame with the columns of
+        :data:`pal_eval.data.annotations.canonical.QUERY_COLUMNS`.
     """
-    from pal_eval.data import annotations
-    from pal_eval.io import read_json
-
-    path = Path(ann_file)
-    if path.suffix.lower() == '.txt':
-        loaded = annotations.load_charades_sta(path, durations_file, subset=subset or 'test')
-    else:
-        data = read_json(path)
-        if isinstance(data, dict) and 'queries' in data:
-            loaded = annotations.load_grounding_json(path, subset=subset)
-        else:
-            loaded = annotations.load_activitynet_captions(path, subset=subset or 'validation')
-    if loaded.queries.empty:
-        raise InputError(path, 'no query' + (f' in subset {subset!r}' if subset else ''),
+    queries = load_queries(ann_file, subset, durations=durations_file).queries
+    if queries.empty:
+        raise InputError(ann_file, 'no query' + (f' in subset {subset!r}' if subset else ''),
                          field='queries')
-    return loaded.queries.reset_index(drop=True)
+    return queries.reset_index(drop=True)
 
 
 def feature_time_span(centers: np.ndarray, duration: float) -> tuple[float, float]:
     """Time span covered by the features: from the first one's start to the last one's end.
 
     Feature edges lie half a stride before the first centre and after the last one
-    (the shared snippet-grid convention of :mod:`pal_eval.postprocess.time_grid`),
+    (the shared snippet-grid convention of :mod:`pal_eval.core.time_grid`),
     clipped to ``[0, duration]``.
 
     Examples:
         >>> feature_time_span(np.array([0.5, 1.5, 2.5, 3.5]), 4.2)
         (0.0, 4.0)
     """
-    from pal_eval.postprocess.time_grid import boundary_to_seconds
+    from pal_eval.core.time_grid import boundary_to_seconds
 
     start, end = boundary_to_seconds(np.array([0.0, len(centers)]), centers)
     start, end = max(0.0, float(start)), min(float(duration), float(end))

@@ -12,24 +12,20 @@ Two ways of turning a video's features ``[T_video, C]`` into fixed-size samples:
   are merged back per video and suppressed again
   (:func:`pal_eval.postprocess.windows.merge_window_predictions`).
 
-The functional core (resampling, windowing, label generation) is plain numpy. Labels
-follow BMN (Lin et al. 2019) exactly, so BMN, G-TAD and mmaction2's ``BMN`` all train on
-the same samples:
-
-* ``gt_start[i]`` / ``gt_end[i]``: the largest fraction of anchor ``[(i - .5)/T, (i + .5)/T]``
-  covered by a boundary region ``[g - 1.5/T, g + 1.5/T]`` around a ground-truth start /
-  end ``g`` (intersection over anchor length);
-* ``gt_iou_map[d, s]``: the largest tIoU of proposal ``[s/T, (s + d + 1)/T]`` with a
-  ground-truth segment (row = duration - 1, column = start: BMN's layout).
+The functional core (windowing, window ground truth) is plain numpy. Samples carry what
+MMAction2's and OpenTAD's localization datasets carry, so any of their models can read
+them, and each model builds its own training labels from the ground truth
+(``heads/targets.py``).
 
 Each sample is ``dict(inputs=Tensor[C, T], data_samples=ActionDataSample)``; the data
-sample carries ``gt_instances.gt_bbox`` (normalised ``[M, 2]``, what mmaction2's BMN
-reads), ``gt_start``, ``gt_end``, ``gt_iou_map`` and the metainfo ``video_id``,
-``duration``, ``grid_centers`` (seconds: the time of each of the T positions, used to
-convert predictions to seconds) and, for windows, ``window_start``.
+sample carries ``gt_instances.gt_bbox`` (``[M, 2]`` float64, fractions of the sample's
+``T`` positions: what mmaction2's BMN reads) and the metainfo ``video_id``, ``duration``,
+``grid_centers`` (seconds: the time of each of the T positions, used to convert
+predictions to seconds) and, for windows, ``window_start``.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -40,42 +36,17 @@ from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
 from mmengine.structures import InstanceData
 
+from pal_eval.core.resample import resample_features
+from pal_eval.core.time_grid import seconds_to_boundary
+from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
-from pal_eval.evaluation.tiou import pairwise_tiou
-from pal_eval.postprocess.time_grid import seconds_to_boundary, uniform_centers
 
 __all__ = [
-    'resample_features', 'window_starts', 'boundary_labels', 'iou_map_labels',
-    'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
+    'window_starts', 'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
 ]
 
 
 # --------------------------------------------------------------------------- core
-def resample_features(features: np.ndarray, centers: np.ndarray,
-                      target_centers: np.ndarray) -> np.ndarray:
-    """Linearly interpolate features ``[T, C]`` at new times (clamped at the ends).
-
-    Args:
-        features: ``[T, C]`` features.
-        centers: ``[T]`` centre time of each feature (increasing, seconds).
-        target_centers: ``[T']`` times to sample at.
-
-    Returns:
-        ``[T', C]`` float32.
-
-    Examples:
-        >>> resample_features(np.array([[0.], [2.]]), np.array([1., 3.]),
-        ...                   np.array([0., 2., 5.])).ravel().tolist()
-        [0.0, 1.0, 2.0]
-    """
-    features = np.asarray(features, dtype=np.float64)
-    position = np.interp(target_centers, centers, np.arange(len(centers), dtype=np.float64))
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, len(centers) - 1)
-    weight = (position - lower)[:, None]
-    return ((1.0 - weight) * features[lower] + weight * features[upper]).astype(np.float32)
-
-
 def window_starts(num_features: int, window_size: int, window_stride: int) -> list[int]:
     """First feature index of each sliding window; the windows cover every feature.
 
@@ -91,90 +62,16 @@ def window_starts(num_features: int, window_size: int, window_stride: int) -> li
     return starts
 
 
-def boundary_labels(gt_positions: np.ndarray, temporal_scale: int,
-                    region: float = 3.0) -> np.ndarray:
-    """Start (or end) labels: coverage of each anchor by the ground-truth boundary regions.
-
-    Args:
-        gt_positions: ``[M]`` ground-truth starts (or ends), normalised to ``[0, 1]``.
-        temporal_scale: ``T``.
-        region: Width of the region around each boundary, in anchors (BMN: 3).
-
-    Returns:
-        ``[T]`` float32 in ``[0, 1]``: max over ground truths of
-        intersection(anchor, region) / anchor length.
-
-    Examples:
-        >>> boundary_labels(np.array([0.5]), 10).round(3).tolist()
-        [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-    """
-    gap = 1.0 / temporal_scale
-    anchors = np.arange(temporal_scale, dtype=np.float64) * gap
-    anchor_start, anchor_end = anchors - 0.5 * gap, anchors + 0.5 * gap
-    gt = np.asarray(gt_positions, dtype=np.float64).reshape(1, -1)
-    if gt.size == 0:
-        return np.zeros(temporal_scale, dtype=np.float32)
-    half = region * gap / 2.0
-    inter = (np.minimum(anchor_end[:, None], gt + half)
-             - np.maximum(anchor_start[:, None], gt - half)).clip(0)
-    # Intersection over anchor length (IoP), not tIoU: a hand-written 2-liner on purpose.
-    return (inter / (anchor_end - anchor_start)[:, None]).max(axis=1).astype(np.float32)
-
-
-def iou_map_labels(gt_segments: np.ndarray, temporal_scale: int) -> np.ndarray:
-    """BMN's confidence-map labels: max tIoU of each (duration, start) proposal with the gt.
-
-    Args:
-        gt_segments: ``[M, 2]`` normalised ground-truth segments.
-        temporal_scale: ``T``.
-
-    Returns:
-        ``[T, T]`` float32: ``[d, s]`` is proposal ``[s/T, (s + d + 1)/T]`` (positions with
-        ``s + d + 1 > T`` are outside the video; the losses mask them).
-
-    Examples:
-        >>> labels = iou_map_labels(np.array([[0.0, 0.5]]), 4)
-        >>> float(labels[1, 0]), float(labels[0, 0])
-        (1.0, 0.5)
-    """
-    gap = 1.0 / temporal_scale
-    duration, start = np.meshgrid(np.arange(temporal_scale), np.arange(temporal_scale),
-                                  indexing='ij')
-    proposals = np.stack([start * gap, (start + duration + 1) * gap], -1).reshape(-1, 2)
-    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
-    if len(gt) == 0:
-        return np.zeros((temporal_scale, temporal_scale), dtype=np.float32)
-    return pairwise_tiou(proposals, gt).max(axis=1).reshape(
-        temporal_scale, temporal_scale).astype(np.float32)
-
-
-def localization_labels(gt_segments: np.ndarray, temporal_scale: int) -> dict[str, np.ndarray]:
-    """All BMN/G-TAD labels of one sample from its normalised ground truth ``[M, 2]``."""
-    gt = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
-    return dict(gt_start=boundary_labels(gt[:, 0], temporal_scale),
-                gt_end=boundary_labels(gt[:, 1], temporal_scale),
-                gt_iou_map=iou_map_labels(gt, temporal_scale))
-
-
-def _load_annotations(ann_file: str, subset: str | None):
-    # Imported here: the loader is the data engineer's, and this module must import
-    # without it (e.g. for the functional core alone).
-    from pal_eval.data.annotations import load_activitynet
-
-    return load_activitynet(ann_file, subset=subset)
-
-
 # ----------------------------------------------------------------------- datasets
 def _pack(features: np.ndarray, gt_normalised: np.ndarray, labels: Sequence[str],
-          temporal_scale: int, metainfo: dict) -> dict:
+          metainfo: dict) -> dict:
     """Build ``dict(inputs=[C, T] tensor, data_samples=ActionDataSample)``."""
     sample = ActionDataSample()
     sample.set_metainfo(metainfo)
+    # float64: the labels the models build from it equal those of the exact segments.
     sample.gt_instances = InstanceData(
-        gt_bbox=torch.as_tensor(gt_normalised, dtype=torch.float32).reshape(-1, 2))
+        gt_bbox=torch.as_tensor(gt_normalised, dtype=torch.float64).reshape(-1, 2))
     sample.set_field(list(labels), 'gt_labels_names', field_type='metainfo')
-    for name, value in localization_labels(gt_normalised, temporal_scale).items():
-        sample.set_field(torch.from_numpy(value), name)
     return dict(inputs=torch.from_numpy(np.ascontiguousarray(features.T)), data_samples=sample)
 
 
@@ -199,7 +96,7 @@ class _FeatureDatasetBase(BaseDataset):
 
     def _video_records(self) -> list[dict]:
         """One record per annotated video of the subset that has features."""
-        annotations = _load_annotations(self.ann_file, self.subset)
+        annotations = load_actions(self.ann_file, self.subset)
         self.taxonomy = list(annotations.taxonomy)
         grouped = {video: group for video, group in
                    annotations.instances.groupby('video_id', sort=False)}
@@ -212,7 +109,10 @@ class _FeatureDatasetBase(BaseDataset):
             segments = (np.zeros((0, 2)) if group is None else
                         group[['t_start', 't_end']].to_numpy(np.float64))
             labels = [] if group is None else group['label'].tolist()
-            records.append(dict(video_id=video_id, duration=float(info.duration),
+            duration = float(info.duration)
+            if math.isnan(duration):  # THUMOS14 CSVs and G-TAD's JSON store none
+                duration = self.store.load(video_id).duration
+            records.append(dict(video_id=video_id, duration=duration,
                                 gt_segments=segments, gt_labels=labels))
         if missing:
             warnings.warn(f'{self.feature_dir}: no features for {len(missing)} of '
@@ -225,7 +125,7 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
     """ActivityNet-style dataset: each video resampled to ``temporal_scale`` positions.
 
     Args:
-        ann_file: ActivityNet-style annotation JSON (``load_activitynet``).
+        ann_file: Action annotations in any format ``load_actions`` reads.
         feature_dir: A feature folder (:class:`pal_eval.data.features.FeatureStore`).
         subset: ``training`` / ``validation`` / ``testing`` (None: all).
         temporal_scale: ``T`` (100 for BMN and G-TAD).
@@ -249,20 +149,20 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
         record = self.get_data_info(idx)
         video = self.store.load(record['video_id'])
         duration = record['duration']
-        grid = uniform_centers(duration, self.temporal_scale)
-        features = resample_features(video.features, video.centers, grid)
+        features, grid = resample_features(video.features, video.centers, duration,
+                                           self.temporal_scale)
         gt = (np.asarray(record['gt_segments'], np.float64) / duration).clip(0.0, 1.0)
         meta = dict(video_id=record['video_id'], duration=duration, grid_centers=grid,
                     temporal_scale=self.temporal_scale)
-        return self.pipeline(_pack(features, gt, record['gt_labels'],
-                                   self.temporal_scale, meta))
+        return self.pipeline(_pack(features, gt, record['gt_labels'], meta))
 
 @DATASETS.register_module()
 class ThumosFeatureDataset(_FeatureDatasetBase):
     """THUMOS-style dataset: sliding windows of ``temporal_scale`` native features.
 
     Args:
-        ann_file: THUMOS14 annotation JSON in ActivityNet form (``load_activitynet``).
+        ann_file: THUMOS14 annotations in any format ``load_actions`` reads (the
+            evaluator's CSV, G-TAD's JSON, the per-class txt folder).
         feature_dir: A feature folder.
         subset: ``validation`` (THUMOS14's training split) or ``test``.
         temporal_scale: Window size in features (256).
@@ -306,7 +206,7 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
                     grid_centers=_window_centers(video.centers, start, size),
                     window_start=start, temporal_scale=size)
         return self.pipeline(_pack(features, record['gt_window'],
-                                   record['gt_window_labels'], size, meta))
+                                   record['gt_window_labels'], meta))
 
 
 def _window_centers(centers: np.ndarray, start: int, size: int) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pal_eval.postprocess.time_grid import boundary_to_seconds, seconds_to_boundary, uniform_centers
+from pal_eval.core.time_grid import boundary_to_seconds, seconds_to_boundary, uniform_centers
 
 
 def test_uniform_grid_is_bmn_convention():

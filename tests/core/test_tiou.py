@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pal_eval.evaluation.tiou import paired_tiou, pairwise_tiou, segment_tiou
+from pal_eval.core.tiou import paired_tiou, pairwise_tiou, segment_tiou
 
 
 def scalar_tiou(a, b) -> float:

@@ -1,0 +1,4 @@
+# G-TAD's schedule: Adam lr 4e-3 / weight decay 1e-4, 10 epochs, lr / 10 after epoch 5.
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_begin=1, val_interval=1)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=4e-3, weight_decay=1e-4))
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1)]

@@ -1,0 +1,295 @@
+"""Video-level class scores for detection by class fusion, as registered objects.
+
+The protocol of BMN/BSN/G-TAD on ActivityNet v1.3 turns class-agnostic proposals into
+detections with each video's top classes (``pal_eval.postprocess.fusion``). The scores
+come from one of two registered objects, picked by ``type=`` in the model's
+``class_fusion`` and built once by :class:`heads.base.BaseTemporalLocalizer`:
+
+* :class:`ScoreFileClassifier`: published classifier scores (CUHK on ActivityNet,
+  UntrimmedNet on THUMOS14). Using the same scores is what makes detection mAPs
+  comparable across papers, so a score file is the first choice.
+* :class:`FeatureVideoClassifier`: when no score file exists (the synthetic benchmark, a
+  new data set), multinomial logistic regression (scikit-learn) on mean-pooled,
+  standardised features of the training videos, one label per video (the class covering
+  most of its annotated time). It is weaker than the published classifiers, so mAPs
+  obtained with it are comparable only with each other.
+
+Both expose ``taxonomy`` (class names, the order of the scores) and ``scores(video_id)``;
+both load lazily (on the first prediction) and keep what they loaded.
+
+Score files: ``{"results": {video_id: {class_name: score}}}`` or
+``{"results": {video_id: [score per class, in taxonomy order]}}``.
+
+Config (``top_k_classes`` is the fusion's, the rest the classifier's)::
+
+    class_fusion=dict(type='ScoreFileClassifier', score_file=..., ann_file=...,
+                      top_k_classes=2)
+    class_fusion=dict(type='FeatureVideoClassifier', ann_file=..., feature_dir=...,
+                      subset='training', top_k_classes=2)
+
+Without ``type`` the keys pick it (``score_file``: the score file; ``ann_file`` and
+``feature_dir``: the built-in classifier), as configs written before these objects did.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from mmaction.registry import MODELS
+
+from pal_eval.data.annotations import load_actions
+from pal_eval.errors import InputError, PalEvalError
+from pal_eval.io import read_json
+
+__all__ = ['read_class_scores', 'dominant_labels', 'VideoClassifier', 'ScoreFileClassifier',
+           'FeatureVideoClassifier', 'build_video_classifier']
+
+#: Raised when class fusion is asked for and nothing can score a video.
+NO_SOURCE = ('class_fusion needs score_file=... (published video-level scores) or '
+             'ann_file=... and feature_dir=... (built-in classifier)')
+
+
+def read_class_scores(path: str | os.PathLike, taxonomy: Sequence[str]) -> dict[str, np.ndarray]:
+    """Read a video-level class score file into ``{video_id: scores [num_classes]}``.
+
+    Args:
+        path: JSON file (see the module docstring for the two accepted forms).
+        taxonomy: Class names; the output columns follow this order.
+
+    Returns:
+        Per-video float64 score vectors in taxonomy order (absent classes score 0).
+
+    Raises:
+        InputError: not a mapping under ``results``, unknown class, wrong list length,
+            or a non-numeric score, naming the video and the field.
+    """
+    data = read_json(path)
+    results = data.get('results') if isinstance(data, dict) else None
+    if not isinstance(results, dict):
+        raise InputError(path, 'expected an object {"results": {video: scores}}',
+                         field='results')
+    column = {name: i for i, name in enumerate(taxonomy)}
+    out: dict[str, np.ndarray] = {}
+    for video_id, entry in results.items():
+        vector = np.zeros(len(taxonomy), dtype=np.float64)
+        try:
+            if isinstance(entry, dict):
+                for name, score in entry.items():
+                    if name not in column:
+                        raise InputError(path, f'unknown class {name!r}', record=video_id,
+                                         field='results')
+                    vector[column[name]] = float(score)
+            elif isinstance(entry, list):
+                if len(entry) != len(taxonomy):
+                    raise InputError(path, f'{len(entry)} scores for {len(taxonomy)} classes',
+                                     record=video_id, field='results')
+                vector[:] = np.asarray(entry, dtype=np.float64)
+            else:
+                raise InputError(path, 'expected a {class: score} object or a list of scores',
+                                 record=video_id, field='results')
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(path, 'scores must be numbers', record=video_id,
+                             field='results') from None
+        out[video_id] = vector
+    return out
+
+
+def dominant_labels(instances: pd.DataFrame) -> dict[str, str]:
+    """Per video, the label covering most annotated time (the video-level label).
+
+    Args:
+        instances: Canonical instances (columns video_id, t_start, t_end, label).
+
+    Examples:
+        >>> df = pd.DataFrame({'video_id': ['v', 'v'], 't_start': [0., 5.],
+        ...                    't_end': [1., 9.], 'label': ['a', 'b']})
+        >>> dominant_labels(df)
+        {'v': 'b'}
+    """
+    if instances.empty:
+        return {}
+    length = (instances['t_end'] - instances['t_start']).clip(lower=0)
+    totals = length.groupby([instances['video_id'], instances['label']]).sum()
+    best = totals.groupby(level=0).idxmax()
+    return {video: label for video, (_, label) in best.items()}
+
+
+@dataclass
+class VideoClassifier:
+    """Video-level classifier: logistic regression on mean-pooled features.
+
+    Built by :meth:`fit`; :meth:`predict_scores` returns class probabilities in taxonomy
+    order (classes never seen in training score 0).
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> feats = {f'v{i}': rng.normal(i % 2, .1, (5, 3)) for i in range(6)}
+        >>> labels = {f'v{i}': 'ab'[i % 2] for i in range(6)}
+        >>> clf = VideoClassifier.fit(feats, labels, ['a', 'b'])
+        >>> int(clf.predict_scores(rng.normal(1, .1, (4, 3))).argmax())
+        1
+    """
+
+    taxonomy: list[str]
+    model: object  # sklearn Pipeline
+
+    @classmethod
+    def fit(cls, features: Mapping[str, np.ndarray], labels: Mapping[str, str],
+            taxonomy: Sequence[str], *, max_iter: int = 1000) -> VideoClassifier:
+        """Train on the videos present in both ``features`` ([T, C] arrays) and ``labels``.
+
+        Raises:
+            ValueError: fewer than two classes among the labelled videos.
+        """
+        # sklearn does the fitting; only pooling and column bookkeeping are ours.
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        videos = [v for v in features if v in labels]
+        pooled = np.stack([np.asarray(features[v], np.float64).mean(axis=0) for v in videos])
+        targets = [labels[v] for v in videos]
+        if len(set(targets)) < 2:
+            raise ValueError('the video classifier needs at least two classes')
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+        model.fit(pooled, targets)
+        return cls(list(taxonomy), model)
+
+    def predict_scores(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities ``[num_classes]`` (taxonomy order) for one video's features."""
+        pooled = np.asarray(features, np.float64).mean(axis=0, keepdims=True)
+        probabilities = self.model.predict_proba(pooled)[0]
+        out = np.zeros(len(self.taxonomy), dtype=np.float64)
+        column = {name: i for i, name in enumerate(self.taxonomy)}
+        for name, p in zip(self.model.classes_, probabilities):
+            out[column[name]] = p
+        return out
+
+
+@MODELS.register_module()
+class ScoreFileClassifier:
+    """Published video-level class scores read from a file (see the module docstring).
+
+    Args:
+        score_file: The score JSON.
+        taxonomy: Class names in score order; or
+        ann_file: annotations whose taxonomy gives that order (any ``load_actions`` format).
+
+    Raises:
+        PalEvalError: neither ``taxonomy`` nor ``ann_file`` is given.
+    """
+
+    def __init__(self, score_file: str, taxonomy: Sequence[str] | None = None,
+                 ann_file: str | None = None):
+        if taxonomy is None and not ann_file:
+            raise PalEvalError('class_fusion with a score_file needs taxonomy=[...] or '
+                               'ann_file=... (for the class order)')
+        self.score_file = score_file
+        self._taxonomy = None if taxonomy is None else list(taxonomy)
+        self.ann_file = ann_file
+        self._table: dict[str, np.ndarray] | None = None
+
+    @property
+    def taxonomy(self) -> list[str]:
+        """Class names, the order of :meth:`scores`."""
+        if self._taxonomy is None:
+            self._taxonomy = list(load_actions(self.ann_file).taxonomy)
+        return self._taxonomy
+
+    def scores(self, video_id: str) -> np.ndarray:
+        """The video's scores ``[num_classes]``; a video missing from the file is an error."""
+        if self._table is None:
+            self._table = read_class_scores(self.score_file, self.taxonomy)
+        if video_id not in self._table:
+            raise InputError(self.score_file, 'no class scores for this video',
+                             record=video_id, field='results')
+        return self._table[video_id]
+
+
+@MODELS.register_module()
+class FeatureVideoClassifier:
+    """The built-in classifier: :class:`VideoClassifier` fitted on the training videos.
+
+    Fitted on first use (the first prediction), then each video is scored from its own
+    features in ``feature_dir``, once.
+
+    Args:
+        ann_file: Annotations of the training videos (any ``load_actions`` format).
+        feature_dir: Their feature folder (and that of the videos scored later).
+        subset: The training subset of ``ann_file``.
+        max_iter: Logistic regression iterations.
+    """
+
+    def __init__(self, ann_file: str, feature_dir: str, subset: str = 'training',
+                 max_iter: int = 1000):
+        self.ann_file, self.feature_dir = ann_file, feature_dir
+        self.subset, self.max_iter = subset, max_iter
+        self._fitted: tuple | None = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _fit(self) -> tuple:
+        if self._fitted is None:
+            from tqdm import tqdm
+
+            from pal_eval.data.features import FeatureStore
+
+            annotations = load_actions(self.ann_file, self.subset)
+            store = FeatureStore(self.feature_dir)
+            labels = dominant_labels(annotations.instances)
+            videos = [v for v in labels if v in store]
+            features = {v: store.load(v).features
+                        for v in tqdm(videos, desc='video classifier: loading features',
+                                      disable=len(videos) < 500)}
+            try:
+                classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy),
+                                                 max_iter=self.max_iter)
+            except ValueError as exc:
+                raise PalEvalError(f'{self.ann_file}: cannot train the video classifier on '
+                                   f'{len(features)} videos with features: {exc}') from None
+            self._fitted = (classifier, store)
+        return self._fitted
+
+    @property
+    def taxonomy(self) -> list[str]:
+        """Class names, the order of :meth:`scores`."""
+        return self._fit()[0].taxonomy
+
+    def scores(self, video_id: str) -> np.ndarray:
+        """The video's class probabilities ``[num_classes]`` (kept: windows share them)."""
+        if video_id not in self._cache:
+            classifier, store = self._fit()
+            self._cache[video_id] = classifier.predict_scores(store.load(video_id).features)
+        return self._cache[video_id]
+
+
+def build_video_classifier(config: Mapping) -> ScoreFileClassifier | FeatureVideoClassifier | None:
+    """The classifier a ``class_fusion`` dict names (``top_k_classes`` removed), or None.
+
+    None when the dict names no source: the class scores must then come with each
+    sample (``class_scores`` and ``taxonomy`` in its metainfo).
+
+    Examples:
+        >>> build_video_classifier({}) is None
+        True
+        >>> type(build_video_classifier(dict(score_file='s.json', taxonomy=['a']))).__name__
+        'ScoreFileClassifier'
+    """
+    config = dict(config)
+    if 'type' not in config:
+        if config.get('score_file'):
+            config['type'] = 'ScoreFileClassifier'
+            config.pop('feature_dir', None)
+            config.pop('subset', None)
+        elif config.get('ann_file') and config.get('feature_dir'):
+            config['type'] = 'FeatureVideoClassifier'
+            config.pop('score_file', None)
+        elif any(config.values()):
+            raise PalEvalError(NO_SOURCE)
+        else:
+            return None
+    return MODELS.build(config)
