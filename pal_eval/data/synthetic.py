@@ -510,7 +510,7 @@ def sample_video_spec(rng: np.random.Generator, video_id: str, preset: Preset,
 #: 1.0) the PAL pretext was solved by scene identity, a cue an action never offers in an
 #: untrimmed video (its background is the video's own); with a few shared scenes a
 #: pasted region mostly differs from its surroundings by object and motion (issue 14).
-UNLABELED_SCENES = int(os.environ.get('PAL_EVAL_UNLABELED_SCENES', 4))
+UNLABELED_SCENES = 4
 #: Range of an unlabeled clip's segment length in seconds (one object per segment).
 UNLABELED_SEGMENT_SECONDS = (1.0, 1.6)
 

@@ -251,10 +251,10 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
-            'pal': {'pretrain_config': project_config('pretrain/pal_*_synth.py'),
+            'pal': {'pretrain_config': project_config('pretrain/pal_*_synthetic.py'),
                     'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'mocov2': {
-                'pretrain_config': project_config('pretrain/mocov2_*_synth.py'),
+                'pretrain_config': project_config('pretrain/mocov2_*_synthetic.py'),
                 'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'random': {},
         },

@@ -1,7 +1,7 @@
 # MoCo-v2 baseline twin of the PAL CPU config: same encoder, data, clips per sample,
 # head, queue, optimiser and schedule (tests/pretrain/test_configs.py checks the twins
 # agree); two random 5-clip views of one video are the positives.
-_base_ = ['./pal_tmp.py']
+_base_ = ['./pal_r2plus1d-18-w8_1xb8-5x4x48-20e_synthetic.py']
 
 model = dict(
     _delete_=True,
