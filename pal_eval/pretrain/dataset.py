@@ -47,18 +47,6 @@ DECODERS = {'pyav': ('PyAVInit', dict(type='PyAVDecode', mode='accurate')),
             'decord': ('DecordInit', dict(type='DecordDecode'))}
 
 
-def light_augmentation(area_range: tuple[float, float] = (0.8, 1.0)) -> list[dict]:
-    """Random resized crop only: what a short CPU run can learn through (issue 14).
-
-    No flip: a horizontal flip turns ``move_right`` into ``move_left`` and clockwise
-    into counter-clockwise rotation, so flipping one composite of a pair independently
-    of the other would teach the encoder to ignore the direction of motion, which is
-    what half of the synthetic benchmark's classes are about. No colour jitter: with
-    it, nothing was learned within 1000 iterations in the issue-14 audit.
-    """
-    return [dict(type='RandomResizedCrop', area_range=tuple(area_range))]
-
-
 def default_augmentation() -> list[dict]:
     """MoCo-v2-style spatial augmentation, applied to a whole composite at once.
 

@@ -268,3 +268,24 @@ def test_torch_threads_hook_sets_the_thread_count():
         torch.set_num_threads(before)
     with pytest.raises(ValueError):
         TorchThreadsHook(num_threads=0)
+
+
+@pytest.mark.parametrize('name', ['PAL', 'MoCoV2'])
+def test_losses_are_finite_under_autocast(name):
+    """The AMP option (``--amp``): bfloat16 autocast on CPU stands in for float16 on GPU;
+    the queue stays float32 and the -inf masks survive the low-precision logits."""
+    from pal_eval.pretrain.moco import MoCoV2
+
+    torch.manual_seed(0)
+    if name == 'PAL':
+        model = _pal()
+    else:
+        model = MoCoV2(dict(type='PALBackbone', base_channels=4), clips_per_video=J,
+                       queue_size=6, embed_dim=8)
+        model.init_weights()
+    inputs, samples = _batch()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(inputs, samples)
+    loss = next(v for k, v in losses.items() if k.startswith('loss'))
+    assert torch.isfinite(loss) and model.queue.keys.dtype == torch.float32
+    loss.backward()
