@@ -15,8 +15,12 @@ penalises neither side more than the other:
   one real batch from that loader, repeated; samples/s.
 
 It also prints single-process CPU time per sample of the pipeline, which is robust to
-load from other processes: one worker keeps up when it is below the model's time per
-sample. Target: pipeline / model >= 1 with the default worker count.
+load from other processes: one worker produces ``1 / cpu_per_sample`` samples/s, so
+``ceil(model rate * cpu_per_sample)`` workers feed one training process. For the
+full-scale config the model rate is a GPU's (``--device cuda`` measures it; without a
+GPU the script prints the workers needed per GPU for a range of step rates), and 8 GPUs
+need 8 times that many workers in total. Target: pipeline / model >= 1 with the
+config's worker count.
 
 With ``--device cuda`` it is the short GPU check of the full-scale config: clips/s and
 peak GPU memory over ``--iters`` iterations (use ``--batch-size`` to fit).
@@ -25,7 +29,7 @@ Usage::
 
     python benchmarks/bench_pretrain.py        # CPU config, on a generated tiny benchmark
     python benchmarks/bench_pretrain.py \\
-        --config configs/pretrain/mocov2_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py
+        --config configs/pretrain/mocov2_r2plus1d-18-w8_1xb8-5x4x48-20e_synthetic.py
     python benchmarks/bench_pretrain.py \\
         --config configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py \\
         --data-root /path/to/videos --device cuda --batch-size 16 --iters 50
@@ -33,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +45,7 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = REPO / 'configs' / 'pretrain' / 'pal_r2plus1d-18-w8_1xb8-6x2x32-5e_synth.py'
+DEFAULT_CONFIG = next((REPO / 'configs' / 'pretrain').glob('pal_*_synthetic.py'))
 
 
 def build(cfg_path: Path, data_root: Path, batch_size: int | None, workers: int | None):
@@ -141,7 +146,9 @@ def main() -> None:
         dataset, model, batch_size, workers, cfg = build(args.config, data_root,
                                                           args.batch_size, args.workers)
         model = model.to(args.device)
-        batch = next(iter(loader_for(dataset, batch_size, 0)))
+        # Through a worker: decoding in this process first would leave decoder threads
+        # behind, and workers forked after that deadlock (measured on PyAV).
+        batch = next(iter(loader_for(dataset, batch_size, 1)))
         clips_per_sample = 2 * cfg.model.clips_per_video
         print(f'config {args.config.name}: batch {batch_size}, {workers} workers, '
               f'{clips_per_sample} clips/sample, device {args.device}, '
@@ -154,12 +161,22 @@ def main() -> None:
                                                          args.batches))
             rate, model_cpu = time_model(model, batch, args.iters, args.device)
             best_model = max(best_model, rate)
+        pipe_cpu = pipeline_cpu_per_sample(dataset, 2 * batch_size)
+        per_worker = 1.0 / pipe_cpu
         if args.device == 'cuda':
             peak = torch.cuda.max_memory_allocated() / 2**30
             print(f'model: {best_model:.1f} samples/s = {best_model * clips_per_sample:.0f} '
                   f'clips/s, peak GPU memory {peak:.2f} GiB over {args.iters} iterations')
+            need = math.ceil(best_model / per_worker)
+            print(f'pipeline: {per_worker:.1f} samples/s per worker ({pipe_cpu * 1e3:.0f} ms CPU '
+                  f'per sample): num_workers >= {need} per GPU, {8 * need} for 8 GPUs')
             return
-        pipe_cpu = pipeline_cpu_per_sample(dataset, 2 * batch_size)
+        print(f'pipeline: {per_worker:.1f} samples/s per worker (one process, '
+              f'{pipe_cpu * 1e3:.0f} ms CPU per sample)')
+        for rate in (25, 50, 100):
+            print(f'  a GPU training at {rate} samples/s needs num_workers >= '
+                  f'{math.ceil(rate / per_worker)} per GPU ({8 * math.ceil(rate / per_worker)} '
+                  'for 8 GPUs)')
         print(f'pipeline: {best_pipe:7.1f} samples/s   ({pipe_cpu * 1e3:.0f} ms CPU/sample, '
               'one process)')
         print(f'model:    {best_model:7.1f} samples/s   ({model_cpu * 1e3:.0f} ms CPU/sample, '

@@ -4,8 +4,11 @@ The scientific claim of the project, measured: each seed reruns every training s
 of the demo's plan (pretraining, random init, the three heads) with
 ``randomness.seed=<seed>`` on the same synthetic benchmark, then reports mean ± std
 (sample std over seeds) of BMN AR@100/AUC, G-TAD mAP@AVG, 2D-TAN R@1,IoU=0.5 and mIoU,
-and the feature localization score (mean over validation instances of the
-self-similarity inside the action minus action-vs-background, x100).
+and the features' own quality: the linear probe (``pal_eval.extraction.probe``, the
+reported feature measure: action-class accuracy and foreground AP, cross-validated by
+video over every annotated video) and the standardised feature localization score (mean
+over validation instances of the self-similarity inside the action minus
+action-vs-background, x100).
 
 Seed 0 is the demo itself (``<out>``, reused when ``make demo`` already ran); seed s > 0
 runs under ``<out>/seed<s>``. Every stage is resumable.
@@ -25,13 +28,14 @@ import pandas as pd
 from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
 from pal_eval.demo import leaderboard_table
+from pal_eval.extraction.probe import gather, linear_probe
 from pal_eval.io import atomic_write
 from pal_eval.leaderboard.plan import build_plan, synthetic_spec
 from pal_eval.leaderboard.runner import run_plan
 from pal_eval.visualization.similarity import mean_localization_score
 
 COLUMNS = ['BMN AR@100', 'BMN AUC', 'G-TAD mAP@AVG', '2D-TAN R@1,IoU=0.5', '2D-TAN mIoU',
-           'feature localization score']
+           'probe class acc', 'probe fg AP', 'feature localization score']
 
 
 def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
@@ -45,12 +49,18 @@ def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
     table = leaderboard_table(spec['rows'], plan.results)
     # How distinct validation actions are from their background in each encoder's
     # features (x100, like the percentages): the property PAL's pretext targets.
-    validation = load_actions(data / 'annotations' / 'activitynet.json', 'validation')
+    annotations = load_actions(data / 'annotations' / 'activitynet.json')
+    validation = load_actions(data / 'annotations' / 'activitynet.json',
+                              'validation').instances
     for stage in plan.stages:
         if stage.kind == 'extract':
             encoder = stage.id.split('/')[1]
+            store = FeatureStore(stage.outputs[0])
+            probe = linear_probe(gather(store, annotations.instances))
+            table.loc[encoder, 'probe class acc'] = 100 * probe['class']['accuracy']
+            table.loc[encoder, 'probe fg AP'] = 100 * probe['foreground']['ap']
             table.loc[encoder, 'feature localization score'] = 100 * mean_localization_score(
-                FeatureStore(stage.outputs[0]), validation.instances)
+                store, validation)
     return table
 
 

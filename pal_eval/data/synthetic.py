@@ -17,7 +17,15 @@ Folder layout written by :func:`generate` (the contract in ``docs/DEVELOPING.md`
 
     DIR/meta.json, DIR/videos/<id>.mp4, DIR/annotations/{activitynet,thumos14}.json,
     DIR/annotations/grounding_{train,test}.json, DIR/annotations/charades_sta_{train,test}.txt,
-    DIR/unlabeled/<clip>.mp4, DIR/unlabeled/list.txt
+    DIR/unlabeled/<clip>.mp4, DIR/unlabeled/list.txt, DIR/unlabeled/labels.txt
+
+The unlabeled clips (the pretraining set) each show one object performing one motion
+class throughout, over one of :data:`UNLABELED_SCENES` background scenes shared by all
+clips (see :func:`unlabeled_scene_pool`). ``unlabeled/labels.txt`` holds their motion
+classes, **for the supervised TAC baseline only** (no self-supervised method reads it):
+one line per clip, in ``list.txt`` order, ``<file name> <class index>`` separated by one
+space, the index into ``meta.json``'s ``classes`` (mmaction2's ``VideoDataset``
+annotation format, so a recognizer trains on it as is).
 
 Subsets: ActivityNet-style ``training`` / ``validation`` / ``testing`` (all annotated,
 since the data are synthetic); the THUMOS-style file maps ``training`` to ``validation``
@@ -46,7 +54,7 @@ import numpy as np
 
 from pal_eval.errors import PalEvalError
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '1.1'  # 1.1: unlabeled clips over a shared scene pool, labels.txt
 GENERATOR_NAME = 'pal-eval synth'
 
 #: Action classes: name -> (motion, grounding phrase). The class is the motion only.
@@ -498,13 +506,67 @@ def sample_video_spec(rng: np.random.Generator, video_id: str, preset: Preset,
         instances=instances, distractors=_sample_distractors(rng, preset.width, preset.height))
 
 
-def sample_clip_spec(rng: np.random.Generator, clip_id: str, preset: Preset) -> VideoSpec:
-    """An unlabeled trimmed clip: one object performing one random motion throughout."""
+#: Background scenes shared by all unlabeled clips. With a scene per clip (generator
+#: 1.0) the PAL pretext was solved by scene identity, a cue an action never offers in an
+#: untrimmed video (its background is the video's own); with a few shared scenes a
+#: pasted region mostly differs from its surroundings by object and motion (issue 14).
+UNLABELED_SCENES = 4
+#: Range of an unlabeled clip's segment length in seconds (one object per segment).
+UNLABELED_SEGMENT_SECONDS = (1.0, 1.6)
+
+
+def unlabeled_scene_pool(seed: int, preset: Preset) -> tuple[VideoSpec, ...]:
+    """The :data:`UNLABELED_SCENES` background scenes of the unlabeled clips.
+
+    A scene is a texture, a camera pan and drifting distractors (everything
+    :func:`render_video` draws besides the action instances); clips rendered over one
+    scene show the same background, frame for frame.
+    """
+    return tuple(sample_video_spec(np.random.default_rng([seed, 3, index]), f'scene_{index}',
+                                   preset, [], duration=preset.clip_duration_range[1])
+                 for index in range(UNLABELED_SCENES))
+
+
+def sample_clip_spec(rng: np.random.Generator, clip_id: str, preset: Preset,
+                     scenes: tuple[VideoSpec, ...] = ()) -> VideoSpec:
+    """An unlabeled trimmed clip: one motion class throughout, performed by a new object.
+
+    The clip is cut into segments of :data:`UNLABELED_SEGMENT_SECONDS`; each segment
+    shows a new object (colour, shape, size and place drawn afresh) performing the
+    clip's motion with the clip's motion parameters (speed, period, amplitude). Two
+    moments of one clip therefore share their motion (and scene), not their object's
+    look or position: a self-supervised pretext that must recognise a clip across time
+    (PAL's two regions of one video, MoCo-v2's two views) has to encode motion, the
+    only thing the benchmark's classes are made of. (With one object per clip, the
+    issue-14 measurements found the pretext solved by colour, shape and position, and
+    a linear probe of the action class at chance.)
+
+    Args:
+        rng: The clip's own generator.
+        clip_id: Id (file stem) of the clip.
+        preset: Size limits.
+        scenes: Shared background scenes (:func:`unlabeled_scene_pool`); one is drawn
+            for the clip. Empty: a background of its own.
+    """
     duration = float(rng.uniform(*preset.clip_duration_range))
     label = int(rng.integers(len(CLASS_NAMES)))
     spec = sample_video_spec(rng, clip_id, preset, [], duration=duration)
-    instance = _sample_instance(rng, label, 0, spec.num_frames, preset.width, preset.height)
-    return dataclasses.replace(spec, instances=(instance,))
+    if scenes:
+        scene = scenes[int(rng.integers(len(scenes)))]
+        spec = dataclasses.replace(spec, seed=scene.seed, pan_velocity=scene.pan_velocity,
+                                   distractors=scene.distractors)
+    motion = _sample_instance(rng, label, 0, spec.num_frames, preset.width, preset.height)
+    instances, start = [], 0
+    while start < spec.num_frames:
+        length = max(1, round(rng.uniform(*UNLABELED_SEGMENT_SECONDS) * spec.fps))
+        end = min(spec.num_frames, start + length)
+        if spec.num_frames - end < length // 2:  # no stub segment at the end
+            end = spec.num_frames
+        look = _sample_instance(rng, label, start, end, preset.width, preset.height)
+        instances.append(dataclasses.replace(
+            look, speed=motion.speed, period=motion.period, amplitude=motion.amplitude))
+        start = end
+    return dataclasses.replace(spec, instances=tuple(instances))
 
 
 def sentence_for(instance: InstanceSpec, rng: np.random.Generator) -> str:
@@ -583,9 +645,10 @@ def plan_benchmark(preset_name: str, seed: int) -> BenchmarkPlan:
         spec = sample_video_spec(rng, video_id, preset, labels[index])
         plan.videos.append((str(subsets[index]), spec))
         plan.sentences[video_id] = [sentence_for(inst, rng) for inst in spec.instances]
+    scenes = unlabeled_scene_pool(seed, preset)
     for index in range(preset.num_clips):
         rng = np.random.default_rng([seed, 2, index])
-        plan.clips.append(sample_clip_spec(rng, f'clip_{index:05d}', preset))
+        plan.clips.append(sample_clip_spec(rng, f'clip_{index:05d}', preset, scenes))
     return plan
 
 
@@ -697,6 +760,9 @@ def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = Fa
                         render_video(spec).frames, spec.fps)
         with atomic_write(staging / 'unlabeled' / 'list.txt') as handle:
             handle.writelines(f'{spec.video_id}.mp4\n' for spec in plan.clips)
+        with atomic_write(staging / 'unlabeled' / 'labels.txt') as handle:  # TAC only
+            handle.writelines(f'{spec.video_id}.mp4 {spec.instances[0].label}\n'
+                              for spec in plan.clips)
         actions, grounding = build_annotations(plan)
         ann_dir = staging / 'annotations'
         write_activitynet_gt(ann_dir / 'activitynet.json', actions)
@@ -748,6 +814,9 @@ def _meta(plan: BenchmarkPlan, actions) -> dict:
             'video_seconds': round(sum(s.duration for _, s in plan.videos), 2),
             'unlabeled_seconds': round(sum(s.duration for s in plan.clips), 2),
         },
+        'unlabeled': {'scenes': UNLABELED_SCENES, 'labels_file': 'unlabeled/labels.txt',
+                      'labels_format': '<file name> <class index>, for the supervised TAC '
+                                       'baseline only'},
         'subsets': {'activitynet': list(SUBSETS), 'thumos14': THUMOS_SUBSETS,
                     'grounding': GROUNDING_SPLITS},
     }

@@ -13,6 +13,14 @@ Conventions (every number below is in frames of the *sampling grid*):
 * **Sliding clips.** Clip ``j`` starts at grid frame ``j * stride``. There are
   ``1 + max(0, ceil((M - window) / stride))`` clips for a grid of ``M`` frames, so every grid
   frame is seen by at least one clip.
+* **Stride longer than the window** (``stride > window``: clips sparser than frames, as in
+  ActivityNet's 16-frame stride with short clips). No clip can see every frame, so the grid
+  is cut into ``ceil(M / stride)`` slots of ``stride`` frames, and clip ``j`` sits in the
+  middle of slot ``j`` (``start = j * stride + (slot - window) // 2``, ``slot`` the frames of
+  the slot inside the grid): each feature samples its own slot, no slot is left without a
+  clip, and no clip starts past the last frame. (The plain rule above would, for such
+  strides, skip the frames between clips at the end of each slot and add a clip starting
+  after the video end whose centre time lies beyond the duration.)
 * **Tail and very short videos.** A clip that runs past the last grid frame (the last clip
   when ``(M - window)`` is not a multiple of ``stride``, or the only clip of a video shorter
   than one clip) repeats the last frame to fill its missing frames.
@@ -86,6 +94,11 @@ class SamplingPolicy:
         return (self.frames_per_clip - 1) * self.frame_interval + 1
 
     @property
+    def skips_frames(self) -> bool:
+        """Whether frames fall between clips (``stride > window``: see the module doc)."""
+        return self.stride > self.window
+
+    @property
     def name(self) -> str:
         """``'sliding'`` or ``'resample'`` (the ActivityNet convention)."""
         return 'sliding' if self.num_snippets is None else 'resample'
@@ -137,9 +150,20 @@ def num_sliding_clips(grid_frames: int, window: int, stride: int) -> int:
 
 
 def clip_starts(grid_frames: int, policy: SamplingPolicy) -> np.ndarray:
-    """Grid frame at which each sliding clip starts."""
-    count = num_sliding_clips(grid_frames, policy.window, policy.stride)
-    return np.arange(count, dtype=np.int64) * policy.stride
+    """Grid frame at which each sliding clip starts (always ``< grid_frames``).
+
+    Examples:
+        >>> clip_starts(10, SamplingPolicy(frames_per_clip=4, stride=2)).tolist()
+        [0, 2, 4, 6]
+        >>> clip_starts(11, SamplingPolicy(frames_per_clip=2, stride=4)).tolist()  # slots
+        [1, 5, 8]
+    """
+    if not policy.skips_frames:
+        count = num_sliding_clips(grid_frames, policy.window, policy.stride)
+        return np.arange(count, dtype=np.int64) * policy.stride
+    slot_starts = np.arange(0, grid_frames, policy.stride, dtype=np.int64)
+    slot_lengths = np.minimum(policy.stride, grid_frames - slot_starts)
+    return slot_starts + np.maximum(0, (slot_lengths - policy.window) // 2)
 
 
 def clip_frame_indices(num_frames: int, fps: float, policy: SamplingPolicy) -> np.ndarray:

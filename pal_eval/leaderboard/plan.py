@@ -273,10 +273,10 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
-            'pal': {'pretrain_config': project_config('pretrain/pal_*_synth.py'),
+            'pal': {'pretrain_config': project_config('pretrain/pal_*_synthetic.py'),
                     'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'mocov2': {
-                'pretrain_config': project_config('pretrain/mocov2_*_synth.py'),
+                'pretrain_config': project_config('pretrain/mocov2_*_synthetic.py'),
                 'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'random': {},
         },
@@ -286,7 +286,7 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
     with_tac = (Path(root) / 'unlabeled' / 'labels.txt').is_file()
     if with_tac:
         spec['encoders']['tac'] = {
-            'pretrain_config': project_config('recognition/tac_*_synth.py'), 'gpus': 0,
+            'pretrain_config': project_config('recognition/tac_*_synthetic.py'), 'gpus': 0,
             'export': False, 'cfg_options': {_UNLABELED_ROOT: root}}
     for encoder in ('pal', 'mocov2', 'random', *(['tac'] if with_tac else [])):
         spec['rows'] += [

@@ -10,9 +10,9 @@ import mmengine  # noqa: F401, I001
 
 from pal_eval.pretrain.backbone import PALBackbone
 from pal_eval.pretrain.dataset import UnlabeledVideoDataset
-from pal_eval.pretrain.hooks import TorchThreadsHook
+from pal_eval.pretrain.hooks import EpochSeedHook, PretextMonitorHook, TorchThreadsHook
 from pal_eval.pretrain.moco import MoCoV2
 from pal_eval.pretrain.pal import PAL
 
 __all__ = ['PALBackbone', 'PAL', 'MoCoV2', 'UnlabeledVideoDataset',
-           'TorchThreadsHook']
+           'TorchThreadsHook', 'EpochSeedHook', 'PretextMonitorHook']

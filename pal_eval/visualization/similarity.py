@@ -15,6 +15,14 @@ the surrounding background. The recipe:
    minus mean similarity between action and background clips (higher: features that
    separate the action from its context, i.e. more localization-aware).
 
+Features are **standardised** (per channel, zero mean and unit variance over the feature
+set at hand) before any cosine: pooled ReLU features are non-negative and share a large
+common mean, so their raw cosines are all close to 1 and a score built on them measures
+the encoder's anisotropy rather than how actions differ from their background (issue 14:
+the raw score ranked random init, PAL and MoCo-v2 opposite to the linear probe). The
+project's reported feature measure is the linear probe (:mod:`pal_eval.extraction.probe`);
+this score is a picture's caption.
+
 The functional core here (frame indices, similarity, score) is numpy only; the plotting
 uses matplotlib's Agg backend.
 """
@@ -88,6 +96,24 @@ def cosine_similarity_matrix(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return cosine_similarity(np.asarray(rows, np.float64), np.asarray(cols, np.float64))
 
 
+def standardise(features: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """Per-channel z-scores of ``features`` with the mean and std of ``reference``.
+
+    Args:
+        features: ``[N, C]``.
+        reference: ``[M, C]`` features the statistics come from (default: ``features``).
+            Constant channels are only centred.
+
+    Examples:
+        >>> standardise(np.array([[1.0, 5.0], [3.0, 5.0]])).tolist()
+        [[-1.0, 0.0], [1.0, 0.0]]
+    """
+    features = np.asarray(features, np.float64)
+    reference = features if reference is None else np.asarray(reference, np.float64)
+    mean, std = reference.mean(axis=0), reference.std(axis=0)
+    return (features - mean) / np.where(std > 0, std, 1.0)
+
+
 def inside(centers: np.ndarray, t_start: float, t_end: float) -> np.ndarray:
     """Mask of the features whose centre time lies in ``[t_start, t_end]``."""
     centers = np.asarray(centers)
@@ -139,8 +165,10 @@ def similarity_map(encoder: str, transform: str, original: np.ndarray,
                    original_centers: np.ndarray, original_action: tuple[float, float],
                    transformed: np.ndarray, transformed_centers: np.ndarray,
                    transformed_action: tuple[float, float]) -> SimilarityMap:
-    """Build one :class:`SimilarityMap` (similarity and score) from two feature sequences."""
-    sim = cosine_similarity_matrix(original, transformed)
+    """Build one :class:`SimilarityMap` (similarity and score) from two feature sequences,
+    both standardised with the statistics of the two together (module docstring)."""
+    both = np.concatenate([original, transformed])
+    sim = cosine_similarity_matrix(standardise(original, both), standardise(transformed, both))
     score = localization_score(sim, inside(original_centers, *original_action),
                                inside(transformed_centers, *transformed_action))
     return SimilarityMap(encoder, transform, sim, np.asarray(original_centers),
@@ -236,6 +264,7 @@ def mean_localization_score(store, instances) -> float:
     instance's clips as "action" and every other clip of the video as background: a
     feature-level measure of how distinct actions are from their surroundings, averaged
     over a whole annotation set (instances without action or background clips skipped).
+    Features are standardised with the statistics of all the scored videos' features.
 
     Args:
         store: A :class:`pal_eval.data.features.FeatureStore`.
@@ -244,12 +273,18 @@ def mean_localization_score(store, instances) -> float:
     Returns:
         The mean score (``nan`` when no instance could be scored).
     """
+    videos = {video_id: store.load(video_id) for video_id in instances['video_id'].unique()
+              if video_id in store}
+    if not videos:
+        return math.nan
+    reference = np.concatenate([video.features for video in videos.values()])
     scores = []
     for video_id, group in instances.groupby('video_id', sort=False):
-        if video_id not in store:
+        if video_id not in videos:
             continue
-        video = store.load(video_id)
-        similarity = cosine_similarity_matrix(video.features, video.features)
+        video = videos[video_id]
+        features = standardise(video.features, reference)
+        similarity = cosine_similarity_matrix(features, features)
         for t_start, t_end in zip(group['t_start'], group['t_end']):
             mask = inside(video.centers, t_start, t_end)
             scores.append(localization_score(similarity, mask, mask))

@@ -15,7 +15,15 @@ from pal_eval.extraction.sampling import (
 
 
 def brute_force_starts(grid_frames: int, window: int, stride: int) -> list[int]:
-    """Add clips every ``stride`` frames until one reaches the last frame."""
+    """Add clips every ``stride`` frames until one reaches the last frame; with a stride
+    longer than the window, one clip in the middle of each ``stride``-frame slot."""
+    if stride > window:
+        starts = []
+        for slot in range(0, grid_frames, stride):
+            frames = list(range(slot, min(slot + stride, grid_frames)))
+            spare = len(frames) - window
+            starts.append(frames[0] + (spare // 2 if spare > 0 else 0))
+        return starts
     starts, start = [], 0
     while True:
         starts.append(start)
@@ -25,8 +33,8 @@ def brute_force_starts(grid_frames: int, window: int, stride: int) -> list[int]:
 
 
 @pytest.mark.parametrize('frames, per_clip, interval, stride',
-                         list(itertools.product([1, 3, 7, 16, 17, 40], [1, 4, 8], [1, 2],
-                                                [1, 3, 4])))
+                         list(itertools.product([1, 3, 7, 16, 17, 40], [1, 2, 4, 8], [1, 2],
+                                                [1, 3, 4, 9])))
 def test_sliding_clips_cover_every_frame(frames, per_clip, interval, stride):
     policy = SamplingPolicy(frames_per_clip=per_clip, frame_interval=interval, stride=stride)
     plan = clip_frame_indices(frames, 25.0, policy)
@@ -36,8 +44,15 @@ def test_sliding_clips_cover_every_frame(frames, per_clip, interval, stride):
     for row, start in zip(plan, starts):
         expected = [min(start + k * interval, frames - 1) for k in range(per_clip)]
         assert row.tolist() == expected
+    centers = clip_center_times(frames, 25.0, policy)
+    assert np.all(centers <= frames / 25.0 + 1e-12) and np.all(np.diff(centers) > 0)
     if window < stride:
-        return  # clips sparser than frames leave gaps by design
+        # clips sparser than frames: one clip inside each stride-long slot, none after
+        # the last frame
+        assert all(slot <= start < min(slot + stride, frames)
+                   for slot, start in zip(range(0, frames, stride), starts))
+        assert len(starts) == -(-frames // stride)
+        return
     # every frame is inside some clip's span
     covered = set()
     for start in starts:
@@ -92,3 +107,13 @@ def test_invalid_policy_is_refused():
         SamplingPolicy(frames_per_clip=4, stride=0)
     with pytest.raises(ValueError, match='resample'):
         SamplingPolicy(frames_per_clip=4, resample='cubic')
+
+
+def test_stride_longer_than_window_hand_worked():
+    # 11 frames at 10 fps, 2-frame clips every 4 frames: slots [0,4) [4,8) [8,11), one
+    # clip centred in each; the old rule started a 4th clip at frame 12, past the end,
+    # with its centre (1.15 s) after the video's end (1.1 s).
+    policy = SamplingPolicy(frames_per_clip=2, stride=4)
+    assert policy.skips_frames and not SamplingPolicy(frames_per_clip=4, stride=4).skips_frames
+    assert clip_frame_indices(11, 10.0, policy).tolist() == [[1, 2], [5, 6], [8, 9]]
+    assert clip_center_times(11, 10.0, policy).round(6).tolist() == [0.2, 0.6, 0.9]

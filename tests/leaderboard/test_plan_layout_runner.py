@@ -313,7 +313,7 @@ def test_project_configs_are_found_by_their_stable_name_part(repo_root, monkeypa
     from pal_eval.leaderboard.plan import project_config
 
     monkeypatch.chdir(repo_root)
-    found = project_config('pretrain/pal_*_synth.py')
+    found = project_config('pretrain/pal_*_synthetic.py')
     assert found.startswith('configs/pretrain/pal_') and (repo_root / found).is_file()
     assert project_config('detection/nothing_*.py') == 'configs/detection/nothing_*.py'
 

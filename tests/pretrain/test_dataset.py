@@ -50,14 +50,14 @@ def test_pasted_frames_come_from_the_source_region(tiny_videos, decoder):
 
 def test_positive_pair_shows_the_same_source_region(tiny_videos):
     np.random.seed(1)
-    dataset = _dataset(tiny_videos, scale_range=(1.0, 1.0))
+    dataset = _dataset(tiny_videos, scale_range=(1.0, 1.0), regions='shared')
     for idx in range(len(dataset)):
         meta = dataset[idx]['data_samples'].metainfo
         region_1, region_2 = (meta['source_frame_inds'][k][meta['source_frame_inds'][k] >= 0]
                               for k in range(2))
         # Same source frames in both composites (unscaled), at possibly different places.
         assert np.array_equal(region_1, region_2)
-        expected = meta['region_start_frame'] + np.arange(meta['region_num_clips'] * 2)
+        expected = meta['region_start_frame'][0] + np.arange(meta['region_num_clips'][0] * 2)
         assert np.array_equal(region_1, expected % 24)
 
 
@@ -108,3 +108,68 @@ def test_list_errors_name_the_file(tmp_path):
     (tmp_path / 'list.txt').write_text('only_one.mp4\n')
     with pytest.raises(InputError, match='at least 2 videos'):
         _dataset(tmp_path)
+
+
+def test_two_regions_per_sample_come_from_one_video_at_different_moments(tiny_videos):
+    np.random.seed(4)
+    dataset = _dataset(tiny_videos, scale_range=(1.0, 1.0))          # regions='two'
+    differ = 0
+    for idx in range(len(dataset)):
+        meta = dataset[idx]['data_samples'].metainfo
+        assert meta['video_index'] == idx and not meta['shared_region']
+        starts, lengths = meta['region_start_frame'], meta['region_num_clips']
+        for k in range(2):   # each composite holds exactly its own region's frames
+            pasted = meta['source_frame_inds'][k][meta['source_frame_inds'][k] >= 0]
+            assert np.array_equal(pasted, (starts[k] + np.arange(lengths[k] * 2)) % 24)
+        differ += int(starts[0] != starts[1] or lengths[0] != lengths[1])
+    assert differ >= len(dataset) - 1   # independent draws: (almost) always different
+    shared = _dataset(tiny_videos, regions='shared')[0]['data_samples'].metainfo
+    assert shared['shared_region'] and shared['region_start_frame'][0] == \
+        shared['region_start_frame'][1]
+
+
+def _epoch_draws(dataset, workers: int, persistent: bool, epochs: int, hook: bool):
+    """Region starts of every sample, epoch after epoch, through a DataLoader whose
+    workers MMEngine seeds the same way at every (re)start."""
+    from functools import partial
+
+    import torch
+    from mmengine.dataset import pseudo_collate, worker_init_fn
+
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=1, shuffle=False, num_workers=workers, collate_fn=pseudo_collate,
+        persistent_workers=persistent,
+        worker_init_fn=partial(worker_init_fn, num_workers=workers, rank=0, seed=0))
+    draws = []
+    for epoch in range(epochs):
+        if hook:
+            dataset.set_epoch(epoch)
+        draws.append([tuple(b['data_samples'][0].metainfo['region_start_frame'].tolist()
+                            + b['data_samples'][0].metainfo['start_clip'].tolist())
+                      for b in loader])
+    return draws
+
+
+@pytest.mark.parametrize('persistent', [False, True])
+def test_fresh_randomness_every_epoch(tiny_videos, persistent):
+    from pal_eval.pretrain.hooks import EpochSeedHook
+
+    dataset = _dataset(tiny_videos)
+    first, second = _epoch_draws(dataset, 2, persistent, 2, hook=True)
+    assert first != second                       # epoch k+1 draws anew
+    # The hook is what sets the epoch.
+    runner = type('R', (), {'epoch': 3, 'train_dataloader': type('D', (), {'dataset': dataset})})
+    EpochSeedHook().before_train_epoch(runner)
+    assert dataset.epoch == 3
+    if not persistent:   # the bug it fixes: re-seeded workers repeat every epoch's draws
+        again = _dataset(tiny_videos)
+        assert _epoch_draws(again, 2, False, 2, hook=False)[0] == \
+            _epoch_draws(again, 2, False, 2, hook=False)[1]
+
+
+def test_cached_videos_give_the_same_frames(tiny_videos):
+    plain, cached = _dataset(tiny_videos), _dataset(tiny_videos, cache_videos=True)
+    for dataset in (plain, cached):
+        np.random.seed(5)
+        dataset.sample = dataset[2]['inputs']
+    assert np.abs(plain.sample.numpy() - cached.sample.numpy()).max() <= 2.0

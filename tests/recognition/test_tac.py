@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from mim_utils import run_mim  # noqa: E402
 from tac_fixtures import write_labeled_clips  # noqa: E402
 
-CONFIG = REPO / 'configs' / 'recognition' / 'tac_r2plus1d-18-w16_1xb8-8x1x1-12e_synth.py'
+CONFIG = REPO / 'configs' / 'recognition' / 'tac_r2plus1d-18-w16_1xb8-8x1x1-12e_synthetic.py'
 
 
 @pytest.mark.slow

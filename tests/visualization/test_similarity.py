@@ -110,3 +110,23 @@ def test_mean_localization_score_prefers_action_distinct_features(tmp_path):
     noise = mean_localization_score(FeatureStore(tmp_path / 'b'), instances)
     # hand check: inside ~1 (near-identical clips), across ~0 (random directions)
     assert tight > 0.8 and abs(noise) < 0.2
+
+
+def test_localization_score_ignores_a_common_offset(tmp_path):
+    """Anisotropy (a large vector shared by every feature) leaves the standardised score
+    unchanged; raw cosines would all go to 1 and the score to 0."""
+    import pandas as pd
+
+    from pal_eval.data.features import FeatureStore, write_video_features
+    from pal_eval.visualization.similarity import mean_localization_score
+
+    rng = np.random.default_rng(1)
+    centers = np.arange(30) + 0.5
+    features = rng.normal(size=(30, 8))
+    features[10:20] += 2.0 * rng.normal(size=8)          # the action: its own direction
+    write_video_features(tmp_path / 'a', 'v', features, centers, duration=30.0)
+    write_video_features(tmp_path / 'b', 'v', features + 100.0, centers, duration=30.0)
+    instances = pd.DataFrame({'video_id': ['v'], 't_start': [10.0], 't_end': [20.0]})
+    plain = mean_localization_score(FeatureStore(tmp_path / 'a'), instances)
+    offset = mean_localization_score(FeatureStore(tmp_path / 'b'), instances)
+    assert plain > 0.3 and offset == pytest.approx(plain, abs=1e-9)

@@ -3,12 +3,12 @@
 # on the unlabeled clips' motion classes, the labels the generator knows
 # (`unlabeled/labels.txt`: "<clip file name> <class index>" per line, used for this
 # baseline only). The checkpoint goes straight into `pal-eval extract --checkpoint`.
-#   mim train mmaction2 configs/recognition/tac_r2plus1d-18-w16_1xb8-8x1x1-12e_synth.py \
-#       --work-dir work_dirs/tac_cpu --cfg-options train_dataloader.dataset.data_root=data/synth
+#   mim train mmaction2 configs/recognition/tac_r2plus1d-18-w16_1xb8-8x1x1-12e_synthetic.py \
+#       --work-dir work_dirs/tac_cpu --cfg-options train_dataloader.dataset.data_root=data/synthetic
 _base_ = ['../_base_/default_runtime.py']
 
 pretext = 'tac'           # recorded as the encoder's pretext in meta.json by pal-eval extract
-data_root = 'data/synth'  # folder written by `pal-eval synth`
+data_root = 'data/synthetic'  # folder written by `pal-eval synth`
 num_classes = 10          # pal_eval.data.synthetic.CLASS_NAMES
 clip_len = 8              # ~1 s of motion at 8-10 fps (measured: 4 frames 2 apart at 32 px,
 frame_interval = 1        # width 8, stayed at chance on held-out clips after 15 epochs)
