@@ -50,7 +50,7 @@ def tiny_run(tmp_path_factory, repo_root):
 def test_tiny_end_to_end_run_reaches_the_floors(tiny_run):
     _, metrics = tiny_run
     failures = check_regression(metrics, load_baseline(FLOORS))
-    assert not failures, '; '.join(f.message for f in failures)
+    assert not failures, '; '.join(f.message() for f in failures)
 
 
 def test_random_proposals_fail_the_floors(tiny_run):
