@@ -231,6 +231,8 @@ def load_mmengine_checkpoint(filename: str, map_location=None):
         return torch.load(filename, map_location=map_location, weights_only=False,
                           pickle_module=_restricted_legacy_pickle_module())
     except pickle.UnpicklingError as exc:
+        if 'not allowed' not in str(exc):   # not a refusal of ours: no pickle at all
+            raise UnreadableCheckpoint(filename, f'not a torch checkpoint ({exc})') from None
         raise UnreadableCheckpoint(
             filename, f'refused to load: {exc}. Only tensors and MMEngine checkpoint '
             'state are loaded (safe loading).') from None

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.folds < 2:
         raise PalEvalError('--folds must be >= 2')
+    if args.max_rows < 1:
+        raise PalEvalError(f'--max-rows must be >= 1, got {args.max_rows}')
     check_outputs([('--json', args.json)], force=args.force, inputs=[args.annotations])
     store = FeatureStore(args.features)
     annotations = load_actions(args.annotations, args.subset)
