@@ -22,6 +22,7 @@ metadata travels with the weights, so no one copies clip length or normalisation
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,7 +66,7 @@ def check_meta_value(key: str, value: Any, path: str | os.PathLike, field: str |
     low, high = META_LIMITS[key]
     items = list(value) if key == 'input_size' and isinstance(value, (list, tuple)) else [value]
     if not (1 <= len(items) <= 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and low <= v <= high
             for v in items)):
         raise InputError(path, f'must be an integer in [{low}, {high}], got {value!r}',
                          field=field or key)
