@@ -27,9 +27,12 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import os
+import pickle
 import sys
 import types
 from collections.abc import Callable
+
+from pal_eval.errors import InputError
 
 __all__ = [
     'silence_mmcv_lite_warning',
@@ -195,15 +198,22 @@ def _restricted_legacy_pickle_module():
     return module
 
 
+class UnreadableCheckpoint(InputError, pickle.UnpicklingError):
+    """A checkpoint refused or unreadable: one ``error:`` line under ``mim train`` /
+    ``mim test`` (an :class:`InputError`), still the ``UnpicklingError`` that MMEngine's
+    and torch's callers expect."""
+
+
 def load_mmengine_checkpoint(filename: str, map_location=None):
     """Load a checkpoint for MMEngine (``--resume``, ``load_from``, ``mim test``) safely.
 
     ``torch.load(weights_only=True)`` with MMEngine's own types allow-listed; for
     checkpoints written by a stock MMEngine, a restricted unpickler (see
     :func:`_restricted_legacy_pickle_module`). Anything else is refused.
-    """
-    import pickle
 
+    Raises:
+        UnreadableCheckpoint: refused (unsafe globals) or not a checkpoint at all.
+    """
     import torch
 
     filename = os.path.expanduser(filename)
@@ -213,13 +223,22 @@ def load_mmengine_checkpoint(filename: str, map_location=None):
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
         pass
+    except Exception as exc:  # noqa: BLE001 - a text / truncated / random file
+        raise UnreadableCheckpoint(filename, f'not a torch checkpoint ({type(exc).__name__}: '
+                                   f'{str(exc).splitlines()[0][:120] if str(exc) else "-"})'
+                                   ) from None
     try:
         return torch.load(filename, map_location=map_location, weights_only=False,
                           pickle_module=_restricted_legacy_pickle_module())
     except pickle.UnpicklingError as exc:
-        raise pickle.UnpicklingError(
-            f'{filename}: refused to load: {exc}. Only tensors and MMEngine checkpoint '
+        if 'not allowed' not in str(exc):   # not a refusal of ours: no pickle at all
+            raise UnreadableCheckpoint(filename, f'not a torch checkpoint ({exc})') from None
+        raise UnreadableCheckpoint(
+            filename, f'refused to load: {exc}. Only tensors and MMEngine checkpoint '
             'state are loaded (safe loading).') from None
+    except Exception as exc:  # noqa: BLE001 - same as above, in the legacy format
+        raise UnreadableCheckpoint(filename, f'not a torch checkpoint ({type(exc).__name__})'
+                                   ) from None
 
 
 def make_mmengine_checkpoints_loadable() -> None:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -131,6 +131,58 @@ def check_outputs(outputs: Iterable[tuple[str, str | os.PathLike | None]], *,
             raise PalEvalError(f'{option} {path}: {parent} is a file, not a folder')
         if path.exists() and not force:
             raise PalEvalError(f'{option} {path}: already exists (pass --force to overwrite)')
+
+
+def check_output_folder(option: str, folder: str | os.PathLike | None, *,
+                        ours: Callable[[Path], bool], writer: str) -> bool:
+    """The folder-level sibling of :func:`check_outputs`: refuse, before any work, to
+    write into a folder that holds something a user made.
+
+    A folder may be written when it is absent, empty, or recognised by ``ours`` as one
+    this very command wrote earlier (a resume, or a ``--force`` / ``--overwrite`` rerun
+    that deletes only what that earlier run lists). Anything else (a file, a non-empty
+    folder of someone else's files) is refused, whatever the flags: deleting or
+    overwriting it could destroy work that exists nowhere else.
+
+    Args:
+        option: The command-line option, named in the error (``'--out'``).
+        folder: The folder; ``None`` is skipped.
+        ours: Whether a non-empty folder was written by ``writer`` (reads its marker).
+        writer: Who writes such folders, named in the error (``'pal-eval extract'``).
+
+    Returns:
+        ``True`` when the folder exists, is non-empty and is ours; ``False`` when it is
+        absent or empty.
+
+    Raises:
+        PalEvalError: one line naming the option, the folder and why.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> check_output_folder('--out', folder, ours=lambda p: False, writer='me')
+        False
+        >>> _ = (folder / 'notes.txt').write_text('mine')
+        >>> check_output_folder('--out', folder, ours=lambda p: False, writer='me')
+        Traceback (most recent call last):
+        ...
+        pal_eval.errors.PalEvalError: --out ...: not empty and not written by me ...
+    """
+    if folder is None:
+        return False
+    path = Path(folder)
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise PalEvalError(f'{option} {path}: {parent} is a file, not a folder')
+    if path.exists() and not path.is_dir():
+        raise PalEvalError(f'{option} {path}: is a file, expected a folder')
+    if not path.is_dir() or not any(path.iterdir()):
+        return False
+    if not ours(path):
+        raise PalEvalError(f'{option} {path}: not empty and not written by {writer} '
+                           '(nothing in it is replaced or deleted); choose a new or empty '
+                           'folder')
+    return True
 
 
 def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> None:

@@ -269,10 +269,9 @@ class Predictor:
                  batch_size: int = 8, num_workers: int = 2,
                  features_dir: str | os.PathLike | None = None, progress: bool = False,
                  log=None):
-        import torch
+        from pal_eval.extraction.encoder import check_device
 
-        if device.startswith('cuda') and not torch.cuda.is_available():
-            raise PalEvalError(f'--device {device}: CUDA is not available on this machine')
+        check_device(device)
         if batch_size < 1 or num_workers < 0:
             raise PalEvalError('batch size must be >= 1 and workers >= 0')
         self.device, self.batch_size, self.num_workers = device, batch_size, num_workers
@@ -327,12 +326,12 @@ class Predictor:
     def _load_encoder(self, encoder, extract_config) -> None:
         from pal_eval.extraction.encoder import (
             clip_settings_from_config,
-            load_config,
             load_encoder,
+            load_extraction_config,
         )
 
         if extract_config is not None:
-            cfg = load_config(extract_config)
+            cfg = load_extraction_config(extract_config)
             source = str(extract_config)
         elif self.training_features is not None:
             path, meta = self.training_features

@@ -16,6 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run or resume the demo; print the leaderboard and the files written."""
     from pal_eval.demo import run_demo
+    from pal_eval.io import check_output_folder
 
+    # A rerun resumes in its own folder (stage stamps, the benchmark); any other
+    # non-empty folder is a user's, and the demo's files would land among theirs.
+    check_output_folder('--out', args.out, writer='pal-eval demo',
+                        ours=lambda p: (p / '.stages').is_dir()
+                        or (p / 'data' / 'meta.json').is_file())
     run_demo(args.out, preset=args.preset, seed=args.seed)
     return 0

@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MMEngine checkpoint of a PAL / MoCoV2 run, or 'random' for the "
                              'random-init baseline')
     parser.add_argument('--out', type=Path, required=True, help='destination backbone.pth')
-    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out')
+    parser.add_argument('--overwrite', '--force', action='store_true',
+                        help='replace an existing --out')
     random_init = parser.add_argument_group("random init (checkpoint 'random' only)")
     random_init.add_argument('--seed', type=int, default=0)
     random_init.add_argument('--arch', default='r2plus1d_18')
@@ -33,13 +34,15 @@ def run(args: argparse.Namespace) -> int:
     import mmengine  # noqa: F401  (registers pal-eval modules)
     import torch
 
-    from pal_eval.errors import PalEvalError
-    from pal_eval.io import atomic_write
-    from pal_eval.pretrain.export import export_backbone, load_backbone
+    from pal_eval.io import atomic_write, check_outputs
+    from pal_eval.pretrain.export import check_meta_value, export_backbone, load_backbone
 
+    check_outputs([('--out', args.out)], force=args.overwrite,
+                  inputs=[None if args.checkpoint == 'random' else args.checkpoint])
     if args.checkpoint == 'random':
-        if args.out.exists() and not args.overwrite:
-            raise PalEvalError(f'{args.out} exists; pass --overwrite to replace it')
+        for option in ('base_channels', 'clips_per_video', 'frames_per_clip', 'input_size'):
+            check_meta_value(option, getattr(args, option), 'pal-eval export-backbone',
+                             f'--{option.replace("_", "-")}')
         model, meta = load_backbone(
             'random', seed=args.seed, arch=args.arch, base_channels=args.base_channels,
             clips_per_video=args.clips_per_video, frames_per_clip=args.frames_per_clip,

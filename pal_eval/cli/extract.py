@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--merge', action='store_true', help='check that all shards finished '
                         '(every video of the job complete) and gather their failures')
     parser.add_argument('--pack', help='with --merge: also pack all features into this .npz')
+    parser.add_argument('--force', action='store_true',
+                        help='with --pack: replace an existing .npz file')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
 
 
@@ -51,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from pal_eval.extraction.folder import list_videos, merge_folder
 
     if args.merge:
-        expected = [e.video_id for e in list_videos(args.videos)] if args.videos else None
+        from pal_eval.io import check_outputs
+
         if args.pack and not str(args.pack).endswith('.npz'):
             raise PalEvalError(f'--pack must name a .npz file, got {args.pack!r}')
+        check_outputs([('--pack', args.pack)], force=args.force)
+        expected = [e.video_id for e in list_videos(args.videos)] if args.videos else None
         result = merge_folder(args.out, expected=expected, pack=args.pack)
         print(f'{len(result["complete"])} videos complete, {len(result["missing"])} missing')
         for video_id in result['missing'][:10]:
@@ -74,27 +79,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    import torch
-
     from pal_eval.extraction.encoder import (
+        check_device,
         clip_settings_from_config,
-        load_config,
         load_encoder,
+        load_extraction_config,
     )
     from pal_eval.extraction.extractor import extract_folder
-    from pal_eval.extraction.folder import failures_file, list_videos, parse_shard, shard_videos
+    from pal_eval.extraction.folder import (
+        check_out_folder,
+        failures_file,
+        list_videos,
+        parse_shard,
+        shard_videos,
+    )
 
+    # Everything a user can get wrong is checked before the encoder is loaded.
     shard = parse_shard(args.shard)
-    if args.device.startswith('cuda') and not torch.cuda.is_available():
-        raise PalEvalError(f'--device {args.device}: CUDA is not available on this machine')
-    cfg = load_config(args.config)
+    check_device(args.device)
+    cfg = load_extraction_config(args.config)
+    batch_size, workers = _loader_settings(args, cfg)
+    check_out_folder(args.out)
     entries = list_videos(args.videos)
     mine = shard_videos(entries, *shard)
-    data = dict(cfg.get('data') or {})
-    batch_size = args.batch_size or int(data.get('batch_size', 8))
-    workers = args.workers if args.workers is not None else int(data.get('num_workers', 2))
-    if batch_size < 1 or workers < 0:
-        raise PalEvalError('--batch-size must be >= 1 and --workers >= 0')
     seed = args.seed if args.seed is not None else int(cfg.get('seed', 0))
     model, meta = load_encoder(args.checkpoint, device=args.device, seed=seed,
                                random_init=dict(cfg.get('random_init') or {}),
@@ -118,3 +125,17 @@ def _extract(args: argparse.Namespace) -> int:
             print(f'  {video_id}: {reason}', file=sys.stderr)
         return 1
     return 0
+
+
+def _loader_settings(args: argparse.Namespace, cfg) -> tuple[int, int]:
+    """``(batch_size, workers)``: the options, else the config's ``data`` section (whose
+    values :func:`~pal_eval.extraction.encoder.check_extraction_config` checked)."""
+    if args.batch_size is not None and args.batch_size < 1:
+        raise PalEvalError(f'--batch-size must be >= 1, got {args.batch_size}')
+    if args.workers is not None and args.workers < 0:
+        raise PalEvalError(f'--workers must be >= 0, got {args.workers}')
+    data = dict(cfg.get('data') or {})
+    batch_size = args.batch_size if args.batch_size is not None else int(
+        data.get('batch_size', 8))
+    workers = args.workers if args.workers is not None else int(data.get('num_workers', 2))
+    return batch_size, workers

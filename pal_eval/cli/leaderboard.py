@@ -52,14 +52,32 @@ def _compare_options(p: argparse.ArgumentParser) -> None:
     p.add_argument('--tolerance', type=float,
                    help='override every row\'s tolerance (percentage points)')
     p.add_argument('--out', help='also write the markdown table here')
+    p.add_argument('--force', action='store_true', help='replace an existing --out file')
     p.add_argument('--fail-outside-tolerance', action='store_true',
                    help='exit 1 when some metric is outside its tolerance')
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action in ('compare', 'run'):
+        _check_compare_options(args)
     if args.action == 'compare':
         return _compare(args)
     return _plan_or_run(args)
+
+
+def _check_compare_options(args: argparse.Namespace) -> None:
+    """``--tolerance`` and ``--out`` of compare, checked before any stage runs."""
+    import math
+
+    from pal_eval.io import check_outputs
+
+    if args.tolerance is not None and not (math.isfinite(args.tolerance)
+                                           and args.tolerance >= 0):
+        raise PalEvalError(f'--tolerance must be a finite number >= 0 (percentage points), '
+                           f'got {args.tolerance}')
+    results = [pair.partition('=')[2] or None for pair in getattr(args, 'result', [])]
+    check_outputs([('--out', args.out)], force=args.force,
+                  inputs=[args.reference, *results])
 
 
 def _build(args: argparse.Namespace):

@@ -60,10 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    if args.out.exists() and not args.force:
-        raise PalEvalError(f'{args.out}: already exists (use --force to overwrite)')
+    from pal_eval.extraction.folder import check_out_folder
+    from pal_eval.io import check_outputs
+
     if args.out.suffix.lower() != '.json':
         raise PalEvalError(f'--out must name a .json file, got {args.out}')
+    check_outputs([('--out', args.out)], force=args.force,
+                  inputs=[args.encoder if args.encoder != 'random' else None, args.head,
+                          args.queries, args.class_scores, args.config, args.extract_config])
+    check_out_folder(args.features)
     if args.query is not None and args.queries is not None:
         raise PalEvalError('give --query or --queries, not both')
     if args.top_k < 1:
@@ -115,14 +120,13 @@ def _summary(predictions, top_k: int, task: str) -> None:
 
 def _timelines(predictions, args: argparse.Namespace, predictor) -> list[Path]:
     """One PNG per video (per query), refusing to overwrite unless ``--force``."""
+    from pal_eval.io import check_outputs
     from pal_eval.visualization.metric_plots import _pyplot
     from pal_eval.visualization.timeline import plot_timeline, safe_file_name
 
     targets = [args.timeline / f'{safe_file_name(p.query_id or p.video_id)}.png'
                for p in predictions]
-    existing = [t for t in targets if t.exists()]
-    if existing and not args.force:
-        raise PalEvalError(f'{existing[0]}: already exists (use --force to overwrite)')
+    check_outputs([('--timeline', t) for t in targets], force=args.force)
     head = f'{predictor.head_type} ({Path(args.head).name})'
     for p, target in zip(predictions, targets):
         subject = f'{p.video_id}: {p.sentence!r}' if p.sentence else p.video_id

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='cap on features used (seeded random subset)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', help='also write the result to this JSON file')
+    parser.add_argument('--force', action='store_true', help='replace an existing --json file')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from pal_eval.data.annotations import load_actions
     from pal_eval.data.features import FeatureStore
     from pal_eval.extraction.probe import gather, linear_probe
-    from pal_eval.io import write_json
+    from pal_eval.io import check_outputs, write_json
 
     if args.folds < 2:
         raise PalEvalError('--folds must be >= 2')
+    if args.max_rows < 1:
+        raise PalEvalError(f'--max-rows must be >= 1, got {args.max_rows}')
+    check_outputs([('--json', args.json)], force=args.force, inputs=[args.annotations])
     store = FeatureStore(args.features)
     annotations = load_actions(args.annotations, args.subset)
     data = gather(store, annotations.instances, max_rows=args.max_rows, seed=args.seed)

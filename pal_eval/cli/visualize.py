@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument('--shift', type=float, default=None,
                      help='seconds to move the instance (default: its own length)')
     sim.add_argument('--out', required=True, help='figure file (.png, .pdf or .svg)')
-    sim.add_argument('--overwrite', action='store_true', help='replace an existing --out')
+    sim.add_argument('--overwrite', '--force', action='store_true',
+                     help='replace an existing --out')
     sim.add_argument('--batch-size', type=int, default=8)
 
     pred = sub.add_parser('predictions', help='timelines: ground truth vs the top-k predictions '
@@ -60,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       default='auto', help='what the file holds (default: from the file)')
     pred.add_argument('--out', required=True, help='an image file (.png/.pdf/.svg: the videos '
                       'stacked) or a folder (one PNG per video)')
-    pred.add_argument('--overwrite', action='store_true', help='replace existing figures')
+    pred.add_argument('--overwrite', '--force', action='store_true',
+                      help='replace existing figures')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,10 +75,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predictions(args: argparse.Namespace) -> int:
-    from pal_eval.visualization.predictions import draw_timelines, timeline_panels
+    from pal_eval.io import check_outputs
+    from pal_eval.visualization.predictions import (
+        draw_timelines,
+        is_image_path,
+        timeline_panels,
+    )
 
     if args.top_k < 1 or args.num_videos < 1:
         raise PalEvalError('--top-k and --num-videos must be >= 1')
+    if is_image_path(args.out):   # a folder's PNGs are checked once the videos are known
+        check_outputs([('--out', args.out)], force=args.overwrite,
+                      inputs=[args.predictions, args.gt])
     panels = timeline_panels(args.predictions, gt_path=args.gt, subset=args.subset,
                              videos=args.video, num_videos=args.num_videos, task=args.task)
     written = draw_timelines(panels, args.out, top_k=args.top_k, overwrite=args.overwrite)
@@ -110,10 +120,12 @@ def _similarity(args: argparse.Namespace) -> int:
     from pal_eval.data.video_io import read_video
     from pal_eval.extraction.encoder import (
         clip_settings_from_config,
-        load_config,
         load_encoder,
+        load_extraction_config,
     )
     from pal_eval.extraction.extractor import extract_from_frames
+    from pal_eval.io import check_outputs
+    from pal_eval.visualization.metric_plots import figure_format
     from pal_eval.visualization.similarity import (
         DEFAULT_TRANSFORMS,
         plot_similarity_maps,
@@ -122,13 +134,17 @@ def _similarity(args: argparse.Namespace) -> int:
     )
 
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise PalEvalError(f'{out} exists; pass --overwrite to replace it')
+    check_outputs([('--out', out)], force=args.overwrite,
+                  inputs=[args.video, args.annotation, args.config,
+                          *(c for c in args.checkpoint if c != 'random')])
+    figure_format(out)
     if args.name and len(args.name) != len(args.checkpoint):
         raise PalEvalError('give one --name per --checkpoint')
+    if args.batch_size < 1:
+        raise PalEvalError(f'--batch-size must be >= 1, got {args.batch_size}')
     video_id = Path(args.video).stem
     t_start, t_end, label = pick_instance(args.annotation, video_id, args.instance)
-    cfg = load_config(args.config)
+    cfg = load_extraction_config(args.config)
     frames_by_size: dict = {}
     maps = []
     for number, checkpoint in enumerate(args.checkpoint):

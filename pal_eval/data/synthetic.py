@@ -43,6 +43,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import glob
 import math
 import os
 import shutil
@@ -711,10 +712,40 @@ def _prepare_output(out: Path, force: bool) -> Path:
             raise PalEvalError(f'{out / "meta.json"} was not written by {GENERATOR_NAME}; '
                                'refusing to replace it')
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(out)
     staging = out.parent / f'.{out.name}.partial-{os.getpid()}'
     if staging.exists():
         shutil.rmtree(staging)
     return staging
+
+
+def _remove_stale_staging(out: Path) -> list[Path]:
+    """Delete the staging / trash folders of earlier runs at ``out`` that were killed.
+
+    A run stages into ``.<name>.partial-<pid>`` (and swaps the old folder out through
+    ``.<name>.old-<pid>``); ``kill -9`` leaves them behind. A folder whose pid no longer
+    runs is garbage; one of a live process (a concurrent run) is left alone.
+    """
+    removed = []
+    for path in out.parent.glob(f'.{glob.escape(out.name)}.*-*'):
+        kind, _, pid = path.name[len(out.name) + 2:].rpartition('-')
+        if kind in ('partial', 'old') and pid.isdigit() and path.is_dir() \
+                and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)            # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:        # another user's live process
+        return True
+    return True
 
 
 def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = False,

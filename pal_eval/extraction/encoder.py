@@ -97,6 +97,43 @@ def load_encoder(checkpoint: str, *, device: str = 'cpu', seed: int = 0,
     return model.eval(), meta
 
 
+def check_device(device: str, option: str = '--device') -> str:
+    """``device`` if torch can run on it here, else a one-line error (before any work).
+
+    Raises:
+        PalEvalError: not a device name (``banana``), a device type other than cpu / cuda /
+            mps, CUDA absent, or a GPU index this machine does not have.
+
+    Examples:
+        >>> check_device('cpu')
+        'cpu'
+        >>> check_device('banana')
+        Traceback (most recent call last):
+        ...
+        pal_eval.errors.PalEvalError: --device 'banana': not a device (use cpu, cuda or cuda:N)
+    """
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise PalEvalError(f'{option} {device!r}: not a device (use cpu, cuda or cuda:N)'
+                           ) from None
+    if parsed.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise PalEvalError(f'{option} {device}: CUDA is not available on this machine')
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise PalEvalError(f'{option} {device}: this machine has '
+                               f'{torch.cuda.device_count()} CUDA device(s)')
+    elif parsed.type == 'mps':
+        if not torch.backends.mps.is_available():
+            raise PalEvalError(f'{option} {device}: MPS is not available on this machine')
+    elif parsed.type != 'cpu':
+        raise PalEvalError(f'{option} {device!r}: unsupported device type (use cpu, cuda or '
+                           'cuda:N)')
+    return device
+
+
 def _existing(checkpoint) -> Path:
     path = Path(checkpoint)
     if not path.is_file():
@@ -199,6 +236,64 @@ def _equal_features_policy(section, encoder_policy: SamplingPolicy, config_path)
                                       section.get('span', 'native'))
     except (ValueError, TypeError) as exc:
         raise InputError(config_path, str(exc), field='equal_features') from None
+
+
+#: the sections of an extraction config and the keys each accepts (anything else is a
+#: typo that would otherwise run silently with a default: ``strid=4`` at stride 1)
+EXTRACTION_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    '': ('sampling', 'encoder', 'data', 'seed', 'random_init', 'equal_features'),
+    'sampling': ('policy', 'stride', 'fps', 'num_snippets', 'resample'),
+    'encoder': ('frames_per_clip', 'frame_interval', 'input_size'),
+    'data': ('batch_size', 'num_workers'),
+    'random_init': ('arch', 'base_channels', 'clips_per_video', 'frames_per_clip',
+                    'frame_interval', 'input_size', 'mean', 'std'),
+    'equal_features': EQUAL_FEATURES_KEYS,
+}
+
+
+def check_extraction_config(cfg, config_path: str | os.PathLike) -> None:
+    """Refuse unknown sections and keys, and loader settings out of range.
+
+    Raises:
+        InputError: naming the config file and the key (with the closest known key).
+
+    Examples:
+        >>> check_extraction_config({'sampling': {'strid': 4}}, 'x.py')
+        Traceback (most recent call last):
+        ...
+        pal_eval.errors.InputError: x.py, field 'sampling.strid': unknown key; did you mean ...
+    """
+    from pal_eval.errors import check_known_keys
+
+    check_known_keys(cfg, EXTRACTION_CONFIG_KEYS[''], config_path)
+    for section, known in EXTRACTION_CONFIG_KEYS.items():
+        value = cfg.get(section) if section else None
+        if not section or value is None:
+            continue
+        if not isinstance(value, dict):
+            raise InputError(config_path, f'must be a dict(...), got {value!r}', field=section)
+        check_known_keys(value, known, config_path, section=section)
+    from pal_eval.pretrain.export import META_LIMITS, check_meta_value
+
+    for section in ('random_init', 'encoder'):
+        for key, value in (cfg.get(section) or {}).items():
+            if key in META_LIMITS and value is not None:
+                check_meta_value(key, value, config_path, f'{section}.{key}')
+    data = cfg.get('data') or {}
+    for key, low in (('batch_size', 1), ('num_workers', 0)):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < low):
+            raise InputError(config_path, f'must be an integer >= {low}, got {value!r}',
+                             field=f'data.{key}')
+
+
+def load_extraction_config(path: str | os.PathLike):
+    """:func:`load_config` for an extraction config, checked by
+    :func:`check_extraction_config` (unknown keys are errors)."""
+    cfg = load_config(path)
+    check_extraction_config(cfg, path)
+    return cfg
 
 
 def load_config(path: str | os.PathLike):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,31 +158,83 @@ def failures_file(shard: tuple[int, int] = (0, 1)) -> str:
     return 'failures.json' if count == 1 else f'failures.shard{index}of{count}.json'
 
 
+#: failure files a run writes (:func:`failures_file`): the only non-video files,
+#: besides ``meta.json``, that ``--overwrite`` deletes
+_FAILURES_NAME = re.compile(r'failures(\.shard\d+of\d+)?\.json')
+
+
+def is_extraction_folder(out_dir: str | os.PathLike) -> bool:
+    """Whether ``out_dir`` holds the ``meta.json`` of a ``pal-eval extract`` run.
+
+    Any run writes it first (before any video), with ``format_version`` and the ids it
+    will write (``videos_expected``); a folder of pre-extracted features, a benchmark
+    folder or a user's ``meta.json`` lacks them.
+    """
+    meta_path = Path(out_dir) / META_FILE
+    if not meta_path.is_file():
+        return False
+    try:
+        meta = read_json(meta_path)
+    except PalEvalError:
+        return False
+    return (isinstance(meta, dict) and 'format_version' in meta
+            and isinstance(meta.get('videos_expected'), list))
+
+
+def check_out_folder(out_dir: str | os.PathLike) -> bool:
+    """Refuse, before the encoder is even loaded, an ``--out`` that holds anything
+    ``pal-eval extract`` did not write (nothing of a user's is replaced or deleted).
+
+    Returns:
+        ``True`` for an earlier run's folder (resume or ``--overwrite``), ``False`` for
+        an absent or empty folder.
+
+    Raises:
+        PalEvalError: a file, or a non-empty folder without an extraction ``meta.json``.
+    """
+    from pal_eval.io import check_output_folder
+
+    return check_output_folder('--out', out_dir, ours=is_extraction_folder,
+                               writer='pal-eval extract (no meta.json of an extraction run)')
+
+
+def _delete_listed(out_dir: Path, meta: dict) -> None:
+    """Delete what an earlier run wrote, as its ``meta.json`` lists it: the features of
+    its videos, its failure files and ``meta.json`` itself; nothing else."""
+    ids = {*meta.get('videos_expected', []), *(meta.get('videos_done') or [])}
+    for video_id in ids:
+        try:
+            check_video_id(video_id)   # a crafted meta.json must not reach outside
+        except InputError:
+            continue
+        (out_dir / f'{video_id}.npy').unlink(missing_ok=True)
+        (out_dir / f'{video_id}.json').unlink(missing_ok=True)
+    for path in out_dir.iterdir():
+        if _FAILURES_NAME.fullmatch(path.name) and path.is_file():
+            path.unlink()
+    (out_dir / META_FILE).unlink(missing_ok=True)
+
+
 def check_settings(out_dir: Path, settings: dict, *, overwrite: bool) -> None:
     """Refuse to mix features made with different settings into one folder.
 
-    With ``overwrite`` the previous features (``*.npy`` with their sidecars), ``meta.json``
-    and failure files are deleted first.
+    With ``overwrite`` the previous run's files are deleted first: the features of the
+    videos its ``meta.json`` lists (``*.npy`` with their sidecars), its failure files
+    and ``meta.json``; any other file stays.
 
     Raises:
-        InputError: the folder holds features with other settings, or files not written by
-            ``pal-eval extract``, and ``overwrite`` is off.
+        PalEvalError: the folder holds files not written by ``pal-eval extract``
+            (whatever ``overwrite`` says), or features with other settings and
+            ``overwrite`` is off.
     """
+    out_dir = Path(out_dir)
+    if not check_out_folder(out_dir):
+        return
     meta_path = out_dir / META_FILE
-    existing = sorted(out_dir.glob('*.npy')) if out_dir.is_dir() else []
-    if overwrite:
-        for npy in existing:
-            npy.unlink()
-            npy.with_suffix('.json').unlink(missing_ok=True)
-        for path in [meta_path, *out_dir.glob('failures*.json')] if out_dir.is_dir() else []:
-            path.unlink(missing_ok=True)
-        return
-    if not meta_path.exists():
-        if existing:
-            raise InputError(out_dir, f'holds {len(existing)} .npy files but no meta.json; '
-                             'pass --overwrite to replace them or choose another --out')
-        return
     old = read_json(meta_path)
+    if overwrite:
+        _delete_listed(out_dir, old)
+        return
     for key in SETTINGS_KEYS:
         if old.get(key) != settings.get(key):
             raise InputError(meta_path, f'existing features were extracted with different '

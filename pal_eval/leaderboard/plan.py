@@ -338,6 +338,7 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
         ['pretrain', 'export', 'extract', 'head', 'evaluate']
     """
     work = str(work_dir)
+    check_spec(spec, spec_path)
     spec = _fill(copy.deepcopy(dict(spec)), {'{data_root}': data_root, '{work_dir}': work})
     data, encoders = spec.get('data', {}), spec.get('encoders', {})
     all_rows = spec.get('rows', [])
@@ -389,6 +390,68 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
                                       data[dataset].get('subset', ''))
     plan.stages.extend(stages.values())
     return plan
+
+
+#: the keys each part of a spec accepts (schema in the module docstring)
+SPEC_KEYS: dict[str, tuple[str, ...]] = {
+    '': ('data', 'encoders', 'rows'),
+    'data': ('videos', 'annotations', 'subset', 'extract_config', 'features',
+             'train_annotations', 'class_scores', 'features_from'),
+    'encoders': ('pretrain_config', 'gpus', 'cfg_options', 'features_only', 'export',
+                 'checkpoint', 'encoder', 'extract_config', 'seed'),
+    'rows': ('id', 'encoder', 'dataset', 'task', 'head_config', 'cfg_options',
+             'extra_cfg_options', 'reference'),
+}
+
+
+def check_spec(spec: Mapping, spec_path: str) -> None:
+    """Refuse unknown keys (a typo must not silently drop a setting) and names that
+    are unsafe as folder names: row ids, encoder and data set names become paths under
+    ``--work-dir`` (``results/<row id>``, ``features/<encoder>/<data set>``), so they
+    follow the video-id rule (no path separator, no ``..``, no leading dot).
+
+    Raises:
+        InputError: naming the spec file, the entry and the key, with "did you mean".
+
+    Examples:
+        >>> check_spec({'rows': [{'id': '../../x'}]}, 'spec.yaml')
+        Traceback (most recent call last):
+        ...
+        pal_eval.errors.InputError: spec.yaml, row '../../x', field 'id': unsafe name ...
+    """
+    from pal_eval.data.features import check_video_id
+    from pal_eval.errors import check_known_keys
+
+    def safe(name, kind: str, field: str) -> None:
+        try:
+            check_video_id(name)
+        except InputError:
+            raise InputError(spec_path, 'unsafe name (it becomes a folder under --work-dir: '
+                             'no path separator, "..", leading dot or empty name)',
+                             record=str(name), record_kind=kind, field=field) from None
+
+    if not isinstance(spec, Mapping):
+        raise InputError(spec_path, 'expected a mapping with "data", "encoders" and "rows"')
+    check_known_keys(spec, SPEC_KEYS[''], spec_path)
+    for part, kind in (('data', 'data set'), ('encoders', 'encoder')):
+        entries = spec.get(part) or {}
+        if not isinstance(entries, Mapping):
+            raise InputError(spec_path, 'must be a mapping of names to settings', field=part)
+        for name, entry in entries.items():
+            safe(name, kind, part)
+            if not isinstance(entry, Mapping):
+                raise InputError(spec_path, 'must be a mapping of settings', record=str(name),
+                                 record_kind=kind, field=part)
+            check_known_keys(entry, SPEC_KEYS[part], spec_path, section=f'{part}.{name}')
+    rows = spec.get('rows') or []
+    if not isinstance(rows, list):
+        raise InputError(spec_path, 'must be a list of rows', field='rows')
+    for number, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise InputError(spec_path, 'must be a mapping', record=str(number),
+                             record_kind='row', field='rows')
+        safe(row.get('id'), 'row', 'id')
+        check_known_keys(row, SPEC_KEYS['rows'], spec_path, section=f'rows.{row["id"]}')
 
 
 def _given_features(data: Mapping, dataset: str) -> str:

@@ -56,6 +56,10 @@ def safe_torch_load(path: str | os.PathLike) -> Any:
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise InputError(path, f'not a readable torch weight file: {exc}'.splitlines()[0]) \
             from None
+    except Exception as exc:  # noqa: BLE001 - a text or random file makes the restricted
+        # unpickler fail with whatever its opcodes hit (KeyError, IndexError...)
+        raise InputError(path, 'not a torch weight file (its bytes are not a pickle: '
+                         f'{type(exc).__name__})') from None
 
 
 def state_dict_of(obj: Any, path: str | os.PathLike) -> Mapping[str, torch.Tensor]:

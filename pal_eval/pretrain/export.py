@@ -22,6 +22,7 @@ metadata travels with the weights, so no one copies clip length or normalisation
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,6 +46,74 @@ PRETEXT_OF_MODEL = {'PAL': 'pal', 'MoCoV2': 'mocov2'}
 
 META_KEYS = ('arch', 'backbone_cfg', 'pretext', 'data', 'clips_per_video', 'frames_per_clip',
              'frame_interval', 'input_size', 'mean', 'std', 'feature_dim', 'source_sha256')
+
+
+#: bounds of the encoder settings a weight file (or a random-init option) may ask for,
+#: checked before anything is built: a crafted or mistyped file must not make us
+#: allocate terabytes (base_channels 1e6) or divide by zero (base_channels 0). The
+#: paper's values are 64 channels, 4 frames, 112 px; the bounds leave room for far
+#: larger models.
+META_LIMITS: dict[str, tuple[int, int]] = {
+    'base_channels': (1, 256), 'clips_per_video': (1, 256), 'frames_per_clip': (1, 128),
+    'frame_interval': (1, 64), 'input_size': (1, 1024)}
+#: keys of ``backbone_cfg`` (``PALBackbone``'s arguments that shape the weights)
+BACKBONE_CFG_KEYS = ('type', 'arch', 'base_channels', 'norm_eval')
+
+
+def check_meta_value(key: str, value: Any, path: str | os.PathLike, field: str | None = None):
+    """``value`` of setting ``key`` if within :data:`META_LIMITS` (``input_size`` may be a
+    ``(height, width)`` pair), else a one-line :class:`InputError` naming ``field``."""
+    low, high = META_LIMITS[key]
+    items = list(value) if key == 'input_size' and isinstance(value, (list, tuple)) else [value]
+    if not (1 <= len(items) <= 2 and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and low <= v <= high
+            for v in items)):
+        raise InputError(path, f'must be an integer in [{low}, {high}], got {value!r}',
+                         field=field or key)
+    return value
+
+
+def check_backbone_meta(meta: Any, path: str | os.PathLike) -> dict:
+    """Validate an encoder's metadata before the encoder is built from it.
+
+    Checks ``backbone_cfg`` (known keys, a known ``arch``, ``base_channels`` in bounds)
+    and the clip geometry (:data:`META_LIMITS`), so that a damaged or hostile file is
+    one error line instead of a crash deep inside mmaction2 or a huge allocation.
+
+    Returns:
+        ``meta`` itself.
+
+    Raises:
+        InputError: naming the file and the field.
+
+    Examples:
+        >>> check_backbone_meta({'backbone_cfg': {'arch': 'r2plus1d_18',
+        ...                                       'base_channels': 10**9}}, 'b.pth')
+        Traceback (most recent call last):
+        ...
+        pal_eval.errors.InputError: b.pth, field 'meta.backbone_cfg.base_channels': must be ...
+    """
+    from pal_eval.errors import check_known_keys
+    from pal_eval.pretrain.backbone import ARCHS
+
+    if not isinstance(meta, Mapping):
+        raise InputError(path, f'must be a dict, got {type(meta).__name__}', field='meta')
+    cfg = meta.get('backbone_cfg')
+    if not isinstance(cfg, Mapping):
+        raise InputError(path, f'must be a dict, got {cfg!r}', field='meta.backbone_cfg')
+    check_known_keys(cfg, BACKBONE_CFG_KEYS, path, section='meta.backbone_cfg')
+    if cfg.get('type', 'PALBackbone') != 'PALBackbone':
+        raise InputError(path, f"must be 'PALBackbone', got {cfg['type']!r}",
+                         field='meta.backbone_cfg.type')
+    if cfg.get('arch', 'r2plus1d_18') not in ARCHS:
+        raise InputError(path, f'unknown arch {cfg["arch"]!r} (known: {", ".join(ARCHS)})',
+                         field='meta.backbone_cfg.arch')
+    check_meta_value('base_channels', cfg.get('base_channels', 64), path,
+                     'meta.backbone_cfg.base_channels')
+    for key in ('clips_per_video', 'frames_per_clip', 'frame_interval', 'input_size'):
+        if meta.get(key) is not None:
+            check_meta_value(key, meta[key], path, f'meta.{key}')
+    return dict(meta)
 
 
 def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -130,6 +199,7 @@ def export_backbone(checkpoint: str | os.PathLike, out: str | os.PathLike, *,
     ckpt = safe_torch_load(checkpoint)
     meta = meta_from_checkpoint(ckpt, checkpoint)
     meta['source_sha256'] = sha256_of(checkpoint)
+    check_backbone_meta(meta, checkpoint)
     # Round-trip through PALBackbone: checks keys and shapes, and stores exactly its keys.
     backbone = PALBackbone(**{k: v for k, v in meta['backbone_cfg'].items() if k != 'type'})
     backbone.load_state_dict(_encoder_weights(backbone, state_dict_of(ckpt, checkpoint),
@@ -173,10 +243,11 @@ def load_backbone(path: str | os.PathLike | None, device: str | torch.device = '
 
     if path is None or str(path) == 'random':
         meta = dict(DEFAULT_META)
-        base_channels = int(random_overrides.pop('base_channels', 64))
+        base_channels = random_overrides.pop('base_channels', 64)
         meta.update(random_overrides)
         meta['backbone_cfg'] = dict(type='PALBackbone', arch=meta['arch'],
                                     base_channels=base_channels)
+        check_backbone_meta(meta, 'random init')
         meta['feature_dim'] = base_channels * 8
         meta['pretext'] = 'random'
         with torch.random.fork_rng(devices=[]):
@@ -196,6 +267,7 @@ def load_backbone(path: str | os.PathLike | None, device: str | torch.device = '
             meta = meta_from_checkpoint(ckpt, path)
             meta['source_sha256'] = sha256_of(path)
             meta = {k: meta[k] for k in META_KEYS}
+        check_backbone_meta(meta, path)
         cfg = {k: v for k, v in meta['backbone_cfg'].items() if k != 'type'}
         backbone = PALBackbone(**cfg)
         backbone.load_state_dict(_encoder_weights(backbone, state_dict_of(ckpt, path), path))

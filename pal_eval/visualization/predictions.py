@@ -16,8 +16,6 @@ from pathlib import Path
 
 from pal_eval.errors import InputError, PalEvalError
 
-IMAGE_SUFFIXES = ('.png', '.pdf', '.svg')
-
 
 @dataclass
 class TimelinePanel:
@@ -182,6 +180,22 @@ def _grounding_panels(pred_path: Path, data: dict, gt_path, subset, queries, cou
     return panels
 
 
+def is_image_path(out: str | os.PathLike) -> bool:
+    """Whether ``out`` names one image file (a suffix, not an existing folder) rather than
+    a folder of per-video PNGs; an image whose format matplotlib cannot write is an error.
+
+    Raises:
+        PalEvalError: a suffix that is no image format (``fig.banana``).
+    """
+    from pal_eval.visualization.metric_plots import figure_format
+
+    out = Path(out)
+    if out.is_dir() or not out.suffix:
+        return False
+    figure_format(out)
+    return True
+
+
 def draw_timelines(panels: Sequence[TimelinePanel], out: str | os.PathLike, *, top_k: int = 10,
                    overwrite: bool = False) -> list[Path]:
     """Draw the panels: stacked in one figure when ``out`` is an image file, else one
@@ -191,15 +205,14 @@ def draw_timelines(panels: Sequence[TimelinePanel], out: str | os.PathLike, *, t
     Returns:
         The files written.
     """
+    from pal_eval.io import check_outputs
     from pal_eval.visualization.metric_plots import _pyplot, save_figure
     from pal_eval.visualization.timeline import plot_timeline, safe_file_name
 
     out = Path(out)
-    single = out.suffix.lower() in IMAGE_SUFFIXES
+    single = is_image_path(out)
     targets = [out] if single else [out / f'{safe_file_name(p.name)}.png' for p in panels]
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        raise PalEvalError(f'{existing[0]}: already exists (pass --overwrite to replace it)')
+    check_outputs([('--out', t) for t in targets], force=overwrite)
     if not single:
         for panel, target in zip(panels, targets):
             _pyplot().close(plot_timeline(panel.ground_truth, panel.predictions,

@@ -196,10 +196,13 @@ def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, 
     import matplotlib
 
     matplotlib.use('Agg')
+    import io
+
     import matplotlib.pyplot as plt
     from matplotlib import transforms as mtransforms
 
     from pal_eval.io import atomic_write
+    from pal_eval.visualization.metric_plots import figure_format
 
     encoders = list(dict.fromkeys(m.encoder for m in maps))
     columns = list(dict.fromkeys(m.transform for m in maps))
@@ -238,9 +241,11 @@ def plot_similarity_maps(maps: Sequence[SimilarityMap], out: str | os.PathLike, 
         bar.ax.tick_params(labelsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    with atomic_write(out, 'wb') as handle:
-        fig.savefig(handle, format=_format_of(out), dpi=120)
+    image = io.BytesIO()   # rendered first: a failed drawing leaves no half-written file
+    fig.savefig(image, format=figure_format(out), dpi=120)
     plt.close(fig)
+    with atomic_write(out, 'wb') as handle:
+        handle.write(image.getvalue())
 
 
 def _edges(centers: np.ndarray) -> np.ndarray:
@@ -250,11 +255,6 @@ def _edges(centers: np.ndarray) -> np.ndarray:
         return np.array([centers[0] - 0.5, centers[0] + 0.5])
     middle = (centers[1:] + centers[:-1]) / 2
     return np.concatenate([[2 * centers[0] - middle[0]], middle, [2 * centers[-1] - middle[-1]]])
-
-
-def _format_of(path: str | os.PathLike) -> str:
-    suffix = os.path.splitext(str(path))[1].lower().lstrip('.')
-    return suffix if suffix in ('png', 'pdf', 'svg', 'jpg', 'jpeg') else 'png'
 
 
 def mean_localization_score(store, instances) -> float:

@@ -228,12 +228,15 @@ def plot_timeline(ground_truth: Sequence[tuple[float, float, str]] | None,
     ax.set_yticks(ticks, tick_labels, fontsize=TICK_FONT)
     ax.grid(axis='x', alpha=0.25)
     if out is not None:
+        import io
+
         from pal_eval.io import atomic_write
+        from pal_eval.visualization.metric_plots import figure_format
 
         if own_figure:
             fig.tight_layout()
-        suffix = os.path.splitext(str(out))[1].lower().lstrip('.') or 'png'
+        image = io.BytesIO()   # rendered first: a failed drawing leaves no half-written file
+        fig.savefig(image, format=figure_format(out), dpi=120)
         with atomic_write(out, 'wb') as handle:
-            fig.savefig(handle, format=suffix if suffix in ('png', 'pdf', 'svg') else 'png',
-                        dpi=120)
+            handle.write(image.getvalue())
     return fig

@@ -2,10 +2,7 @@
 # video: PAL's grid (4-frame clips every 8 frames at the native rate, resampled to 100
 # snippets) with each encoder's native clip centred on every PAL feature
 # (pal_eval/extraction/equal_features.py). Input size and normalisation: the encoder's.
-_base_ = ['../../_base_/default_runtime.py']
+_base_ = ['../../_base_/extraction.py']
 
 sampling = dict(policy='resample', stride=8, fps=None, num_snippets=100, resample='linear')
-encoder = dict(frames_per_clip=None, frame_interval=None, input_size=None)
 equal_features = dict(target_frames_per_clip=4, target_frame_interval=1, span='native')
-data = dict(batch_size=8, num_workers=2)
-seed = 0
