@@ -496,7 +496,7 @@ def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, wor
             stages.append(Stage(
                 id=f'export/{encoder}', kind='export',
                 command=f'pal-eval export-backbone "$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
-                        f' --out {_q(checkpoint)}',
+                        f' --out {_q(checkpoint)} --force',  # the plan owns its work dir
                 outputs=(checkpoint,), needs=(stages[0].id,)))
         else:  # a recognizer checkpoint (TAC) is read by extract as it is
             quoted = f'"$(cat {_q(pretrain_dir + "/last_checkpoint")})"'
@@ -554,7 +554,8 @@ def _evaluate_stage(row: Mapping, entry: Mapping, predictions: str, results: str
         row['task'] != 'grounding' else ''
     preset = ' --preset thumos14' if 'thumos' in row['dataset'] else ''
     command = (f'pal-eval evaluate {row["task"]} --gt {_q(entry["annotations"])} '
-               f'--pred {_q(predictions)}{subset}{preset} --out {_q(results)}')
+               f'--pred {_q(predictions)}{subset}{preset} --out {_q(results)} --force')
+    # --force: the file is the plan's own (a stage reruns when its stamp is stale).
     return Stage(id=f'evaluate/{row["id"]}', kind='evaluate', command=command,
                  outputs=(results,), inputs=(entry['annotations'],), needs=(head_id,))
 
