@@ -666,7 +666,12 @@ class GTAD(BaseModel):
             meta = sample.metainfo
             video_id = meta.get('video_id', meta.get('video_name'))
             segments, proposal_scores = self.proposals_in_seconds(window_scores, meta)
-            if self.class_fusion is not None:
+            if self.class_fusion is not None and self.class_fusion.get('per_proposal'):
+                from pal_eval.postprocess.proposal_classes import fuse_with_proposal_classes
+
+                segments, proposal_scores, sample.pred_labels = fuse_with_proposal_classes(
+                    self.class_fusion, video_id, segments, proposal_scores)
+            elif self.class_fusion is not None:
                 from pal_eval.postprocess.fusion import fuse_proposals_with_classes
 
                 taxonomy, class_scores = self._class_scores(video_id, meta)

@@ -325,7 +325,7 @@ def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
     from tests.mim_utils import run_mim
 
     config = repo_root / 'configs' / 'grounding' / \
-        'tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py'
+        'tan2d_feat_1xb8-16x16-20e_synthetic-grounding.py'
     write_synthetic_benchmark(tmp_path / 'synth')
     work_dir = tmp_path / 'work'
     options = synthetic_config_options(tmp_path / 'synth')
