@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'extract': ('extract', 'extract clip features from videos with a pretrained encoder'),
     'visualize': ('visualize', 'clip-similarity maps and other figures'),
     'probe': ('probe', 'linear probe of extracted features (foreground / class)'),
+    'calibrate': ('calibrate', 'oracle features (ceiling) and fixed-prior predictions (floor)'),
     'leaderboard': ('leaderboard', 'plan, run and compare leaderboard reproductions'),
     'check-regression': ('check_regression', 'fail when metrics dropped below a baseline'),
     'demo': ('demo', 'the whole pipeline on the synthetic benchmark (make demo)'),

@@ -62,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--strict', action='store_true',
                         help='error (instead of a counted warning) on predictions whose '
                              'label / query id is not in the ground truth')
+    parser.add_argument('--ci', type=int, nargs='?', const=1000, default=None, metavar='N',
+                        help='95%% bootstrap confidence intervals from N resamples of the '
+                             'videos (queries for grounding), default 1000; printed and '
+                             'written under "ci" in --out')
     parser.add_argument('--out', type=Path, default=None, help='write the metrics as JSON')
     parser.add_argument('--plot', type=Path, default=None,
                         help='draw the AR@AN curve (proposal) or the per-tIoU mAP (detection) '
@@ -206,7 +210,9 @@ def _run_detection(args, subset: str, thresholds: list[float]):
     title = (f'detection mAP ({args.protocol} protocol, subset {subset!r}, '
              f'{len(result.ap_per_class)} classes, {len(predictions)} predictions)')
     table = title + '\n' + frame.to_string(index=False, float_format=lambda v: f'{v:.2f}')
-    return result.to_dict(), table, ('detection', result)
+    metrics, table = _with_ci(args, 'detection', result.to_dict(), table,
+                              annotations, predictions, tiou_thresholds=thresholds)
+    return metrics, table, ('detection', result)
 
 
 def _run_proposal(args, subset: str, thresholds: list[float]):
@@ -227,7 +233,10 @@ def _run_proposal(args, subset: str, thresholds: list[float]):
              f'{thresholds[0]:.2f}..{thresholds[-1]:.2f}, {len(proposals)} proposals)')
     table = title + '\n' + pd.DataFrame([row]).to_string(
         index=False, float_format=lambda v: f'{v:.2f}')
-    return result.to_dict(), table, ('proposal', result)
+    metrics, table = _with_ci(args, 'proposal', result.to_dict(), table, annotations,
+                              proposals, max_avg_proposals=args.max_avg_proposals,
+                              tiou_thresholds=thresholds, ar_at=ar_at)
+    return metrics, table, ('proposal', result)
 
 
 def _run_grounding(args):
@@ -252,7 +261,22 @@ def _run_grounding(args):
     table = (f'grounding recall (%) over {result.num_queries} queries, NMS {args.nms_thresh}\n'
              + frame.to_string(float_format=lambda v: f'{v:.2f}')
              + f'\nmIoU: {100 * result.miou:.2f}')
-    return result.to_dict(), table, ('grounding', result)
+    metrics, table = _with_ci(args, 'grounding', result.to_dict(), table, queries,
+                              predictions, recalls=recalls, ious=ious,
+                              nms_threshold=args.nms_thresh)
+    return metrics, table, ('grounding', result)
+
+
+def _with_ci(args, task: str, metrics: dict, table: str, truth, predictions, **options):
+    """With ``--ci``: add the bootstrap intervals to the metrics and the printed table."""
+    if args.ci is None:
+        return metrics, table
+    from pal_eval.evaluation.bootstrap import interval_report
+
+    if getattr(args, 'protocol', 'anet') != 'anet':
+        raise PalEvalError('--ci is available for the anet protocol only')
+    report = interval_report(task, truth, predictions, resamples=args.ci, **options)
+    return {**metrics, 'ci': report['json']}, table + '\n' + report['text']
 
 
 def _save_plot(plot, path: Path) -> None:
