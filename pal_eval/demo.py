@@ -164,7 +164,7 @@ def run_demo(out: str | os.PathLike, *, preset: str = 'small', seed: int = 0,
     os.environ.setdefault('PYTHONWARNINGS', 'ignore')  # stage logs: no library chatter
     out = Path(out)
     start = time.monotonic()
-    timings: list[tuple[str, float]] = []
+    timings: list[tuple[str, float, float | None]] = []
     data_dir = out / 'data'
     if (data_dir / 'meta.json').is_file():
         log(f'[demo] synthetic benchmark: reusing {data_dir}')
@@ -175,14 +175,14 @@ def run_demo(out: str | os.PathLike, *, preset: str = 'small', seed: int = 0,
         log(f'[demo] synthetic benchmark: {counts["videos"]} videos '
             f'({counts["instances"]} instances), {counts["unlabeled_clips"]} unlabeled clips '
             f'in {summary["seconds"]:.0f} s')
-        timings.append(('synthetic data', summary['seconds']))
+        timings.append(('synthetic data', summary['seconds'], None))
     spec = synthetic_spec(data_dir)
     plan = build_plan(spec, work_dir=out, spec_path='<demo>')
     log(f'[demo] {len(plan.stages)} stages for {len(plan.rows)} leaderboard rows, {jobs} at a '
         f'time; stage logs in {out / "logs"}')
     outcomes = run_plan(plan, out, log=lambda line: log(f'[demo] {line}'), jobs=jobs,
                         stage_logs=True)
-    timings += [(o.stage.id, o.seconds) for o in outcomes if o.status == 'ran']
+    timings += [(o.stage.id, o.seconds, o.cpu_seconds) for o in outcomes if o.status == 'ran']
 
     backbones = {s.id.split('/', 1)[1]: s.outputs[0] for s in plan.stages if s.kind == 'export'}
     if 'random' in spec['encoders']:
@@ -192,7 +192,7 @@ def run_demo(out: str | os.PathLike, *, preset: str = 'small', seed: int = 0,
     report_start = time.monotonic()
     report = write_report(out, plan, data_dir=data_dir, backbones=backbones,
                           extract_config=extract_config, resamples=resamples, log=log)
-    timings.append(('report', time.monotonic() - report_start))
+    timings.append(('report', time.monotonic() - report_start, None))
     report.files['stage_times'] = _write_timings(out / 'stage_times.csv', timings)
     report.files['logs'] = out / 'logs'
     minutes = (time.monotonic() - start) / 60
@@ -207,11 +207,11 @@ def run_demo(out: str | os.PathLike, *, preset: str = 'small', seed: int = 0,
     return report
 
 
-def _write_timings(path: Path, timings: list[tuple[str, float]]) -> Path:
-    """Seconds of every stage that ran (wall time, two stages at a time)."""
+def _write_timings(path: Path, timings: list[tuple[str, float, float | None]]) -> Path:
+    """Wall and CPU seconds of every stage that ran (two stages at a time)."""
     import pandas as pd
 
-    frame = pd.DataFrame(timings, columns=['stage', 'seconds']).round(1)
+    frame = pd.DataFrame(timings, columns=['stage', 'wall_seconds', 'cpu_seconds']).round(1)
     with atomic_write(path) as handle:
         frame.to_csv(handle, index=False)
     return path

@@ -312,8 +312,9 @@ def interval_report(task: str, truth, predictions, *, resamples: int = DEFAULT_R
     intervals = bootstrap(metric, count, resamples=resamples, level=level, seed=seed)
     full = metric(np.arange(count))
     width = max(len(name) for name in intervals)
+    plural = {'query': 'queries', 'video': 'videos'}[unit]
     lines = [f'{100 * level:g}% bootstrap intervals ({resamples} resamples of the {count} '
-             f'{unit}s):']
+             f'{plural}):']
     lines += [f'  {name:<{width}}  {100 * full[name]:6.2f}  [{100 * low:6.2f}, '
               f'{100 * high:6.2f}]' for name, (low, high) in intervals.items()]
     return {'json': {'level': level, 'resamples': int(resamples), 'unit': unit,

@@ -130,7 +130,7 @@ def row_result(row_id: str, info: Mapping, *, results_dir: str | os.PathLike,
         for name, value in metric(draw).items():
             samples[name].append(float(value))
     write_json(cache, {'key': key, 'values': values, 'units': count,
-                       'samples': {k: [round(v, 8) for v in vs] for k, vs in samples.items()}},
+                       'samples': samples},
                indent=None)
     return RowResult(row_id, info['encoder'], values,
                      {k: np.asarray(v) for k, v in samples.items()}, count)

@@ -475,20 +475,25 @@ def _oracle_stage(source: str, data: Mapping, spec: Mapping, work: str, spec_pat
                  if other.get(k)]
         target = grounding_files if tasks[name] == 'grounding' else action_files
         target += [f for f in files if f not in target]
-    if 'extract_config' not in entry:
-        raise InputError(spec_path, 'missing (the oracle features follow its time grid)',
-                         record=source, record_kind='data set', field='extract_config')
+    if entry.get('features'):  # pre-extracted features: their own time grid
+        grid, grid_inputs, configs = f' --like {_q(entry["features"])}', [entry['features']], ()
+    elif 'extract_config' in entry:
+        grid = f' --extract-config {_q(entry["extract_config"])}' + (
+            f' --videos {_q(entry["videos"])}' if entry.get('videos') else '')
+        grid_inputs = [entry['videos']] if entry.get('videos') else []
+        configs = (entry['extract_config'],)
+    else:
+        raise InputError(spec_path, 'missing (the oracle features follow its time grid; or '
+                         'give data.<set>.features)', record=source, record_kind='data set',
+                         field='extract_config')
     features = f'{work}/features/{ORACLE}/{source}'
     command = ('pal-eval calibrate oracle'
                + ''.join(f' --gt {_q(f)}' for f in action_files)
                + ''.join(f' --grounding {_q(f)}' for f in grounding_files)
-               + f' --extract-config {_q(entry["extract_config"])}'
-               + (f' --videos {_q(entry["videos"])}' if entry.get('videos') else '')
-               + f' --out {_q(features)} --overwrite')
-    inputs = tuple([*action_files, *grounding_files]
-                   + ([entry['videos']] if entry.get('videos') else []))
+               + f'{grid} --out {_q(features)} --overwrite')
     return Stage(id=f'{ORACLE}/{source}', kind='oracle', command=command, outputs=(features,),
-                 inputs=inputs, configs=(entry['extract_config'],))
+                 inputs=tuple([*action_files, *grounding_files, *grid_inputs]),
+                 configs=configs)
 
 
 def _floor_stages(row: Mapping, data: Mapping, spec: Mapping, work: str,

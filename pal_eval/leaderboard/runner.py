@@ -31,6 +31,7 @@ class StageOutcome:
     stage: Stage
     status: str
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # user + system of the stage's processes
 
 
 def stamp_path(work_dir: str | os.PathLike, stage: Stage) -> Path:
@@ -57,21 +58,35 @@ STAGE_WEIGHTS = {'pretrain': 150.0, 'export': 5.0, 'extract': 30.0, 'oracle': 5.
                  'head': 30.0, 'floor': 3.0, 'evaluate': 3.0}
 
 
-def _shell(command: str, log_path: str | os.PathLike | None = None) -> int:
-    """Run one stage command with bash; its output goes to ``log_path`` when given."""
+def _shell(command: str, log_path: str | os.PathLike | None = None,
+           usage: dict | None = None) -> int:
+    """Run one stage command with bash; its output goes to ``log_path`` when given.
+
+    ``usage``, when given, receives ``cpu_seconds``: user + system time of the command and
+    every process it waited for (``os.wait4``), the number that stays meaningful when
+    other jobs share the machine.
+    """
     # Stage commands name `mim` and `pal-eval` bare: find them beside this Python (the
     # project's venv) even when the venv is not activated.
     env = dict(os.environ)
     env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
-    if log_path is None:
-        return subprocess.run(['bash', '-o', 'pipefail', '-c', command], check=False,
-                              env=env).returncode
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, 'w') as log:
+    log = None
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, 'w')  # noqa: SIM115 - closed below, after the process ends
         log.write(f'$ {command}\n')
         log.flush()
-        return subprocess.run(['bash', '-o', 'pipefail', '-c', command], check=False,
-                              env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+    try:
+        process = subprocess.Popen(['bash', '-o', 'pipefail', '-c', command], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT if log else None)
+        _, status, rusage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if log is not None:
+            log.close()
+    if usage is not None:
+        usage['cpu_seconds'] = rusage.ru_utime + rusage.ru_stime
+    return process.returncode
 
 
 def log_path(work_dir: str | os.PathLike, stage: Stage) -> Path:
@@ -136,10 +151,13 @@ def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    def run_one(stage: Stage) -> int:
+    def run_one(stage: Stage) -> tuple[int, float | None]:
         if execute is not None:
-            return execute(stage.command)
-        return _shell(stage.command, log_path(work_dir, stage) if stage_logs else None)
+            return execute(stage.command), None
+        usage: dict = {}
+        status = _shell(stage.command, log_path(work_dir, stage) if stage_logs else None,
+                        usage=usage)
+        return status, usage.get('cpu_seconds')
 
     total = len(plan.stages)
     number = {s.id: i for i, s in enumerate(plan.stages, 1)}
@@ -173,7 +191,7 @@ def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
             for future in done:
                 stage, started = running.pop(future)
                 seconds = time.monotonic() - started
-                status = future.result()
+                status, cpu = future.result()
                 missing = [p for p in stage.outputs if not Path(p).exists()]
                 if status != 0 or missing:
                     why = f'exit status {status}' if status != 0 else f'no output {missing[0]}'
@@ -187,9 +205,11 @@ def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
                 write_json(stamp_path(work_dir, stage),
                            {'stage': stage.id, 'command': stage.command,
                             'seconds': round(seconds, 3),
+                            'cpu_seconds': None if cpu is None else round(cpu, 3),
                             'finished': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
-                log(f'[{number[stage.id]}/{total}] {stage.id}: ok in {seconds:.1f} s')
-                outcomes[stage.id] = StageOutcome(stage, 'ran', seconds)
+                cpu_text = '' if cpu is None else f' ({cpu:.1f} s CPU)'
+                log(f'[{number[stage.id]}/{total}] {stage.id}: ok in {seconds:.1f} s{cpu_text}')
+                outcomes[stage.id] = StageOutcome(stage, 'ran', seconds, cpu)
     if failure:
         raise PalEvalError(failure)
     return [outcomes[s.id] for s in plan.stages if s.id in outcomes]

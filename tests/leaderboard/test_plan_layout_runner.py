@@ -27,13 +27,15 @@ def test_full_scale_plan_order_and_sharing():
     plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/data')
     ids = [s.id for s in plan.stages]
     assert len(ids) == len(set(ids))
-    # 3 encoders x 5 rows; PAL and MoCoV2 pretrain + export once each; one extraction per
-    # (encoder, video set: ActivityNet Captions reuses the ActivityNet features); one head
-    # and one evaluation per row.
+    # 3 encoders x 5 rows, plus a floor and an oracle row per head; PAL and MoCoV2
+    # pretrain + export once each; one extraction per (encoder, video set: ActivityNet
+    # Captions reuses the ActivityNet features), one oracle per video set; one head per
+    # encoder and oracle row, one floor per floor row, one evaluation per row.
     kinds = [s.kind for s in plan.stages]
     assert (kinds.count('pretrain'), kinds.count('export'), kinds.count('extract'),
-            kinds.count('head'), kinds.count('evaluate')) == (2, 2, 9, 15, 15)
-    assert len(plan.rows) == 15
+            kinds.count('oracle'), kinds.count('head'), kinds.count('floor'),
+            kinds.count('evaluate')) == (2, 2, 9, 3, 20, 5, 25)
+    assert len(plan.rows) == 25
     assert plan.rows['pal_tan2d_anet_captions'][2] == 'extract/pal/activitynet'
     for row_id, stage_ids in plan.rows.items():
         positions = [ids.index(s) for s in stage_ids]
@@ -83,8 +85,11 @@ def test_given_features_skip_pretraining_and_extraction():
             'rows': [{'id': 'tsp_gtad', 'encoder': 'tsp', 'dataset': 'anet',
                       'task': 'detection', 'head_config': 'c.py',
                       'reference': ['gtad_tsp_anet_opentad']}]}
-    plan = build_plan(spec, work_dir='w')
+    plan = build_plan(spec, work_dir='w', rows=['tsp_gtad'])
     assert [s.kind for s in plan.stages] == ['head', 'evaluate']
+    # its oracle row follows the given features' own time grid
+    oracle = build_plan(spec, work_dir='w', rows=['oracle_gtad']).stage('oracle/anet')
+    assert '--like /feats/tsp' in oracle.command and '/feats/tsp' in oracle.inputs
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').command
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').inputs
     assert plan.annotations == {'/feats/tsp': ('gt.json', 'validation')}
@@ -93,8 +98,8 @@ def test_given_features_skip_pretraining_and_extraction():
 def test_synthetic_spec_grounding_reuses_detection_features(tmp_path):
     plan = build_plan(synthetic_spec(tmp_path), work_dir=str(tmp_path / 'w'))
     extracts = [s.id for s in plan.stages if s.kind == 'extract']
-    assert extracts == ['extract/pal/synthetic_anet', 'extract/mocov2/synthetic_anet',
-                        'extract/random/synthetic_anet']
+    assert extracts == ['extract/random/synthetic_anet', 'extract/pal/synthetic_anet',
+                        'extract/mocov2/synthetic_anet']
     assert plan.rows['pal_tan2d_synthetic'][:3] == ['pretrain/pal', 'export/pal',
                                                     'extract/pal/synthetic_anet']
 
@@ -209,7 +214,7 @@ def test_dry_run_cli_exit_status(tmp_path, capsys):
 
 def _fake_executor(calls: list[str], fail_on: str | None = None):
     """Pretend to run a stage: record it and create the outputs its plan promises."""
-    def execute(command: str) -> int:
+    def execute(command: str, log_path=None, usage=None) -> int:
         calls.append(command)
         if fail_on and fail_on in command:
             return 3
@@ -240,11 +245,16 @@ def test_runner_resumes_and_reruns_changed_stages(tmp_path):
     with pytest.raises(PalEvalError, match='stage head/pal_gtad_synthetic failed'):
         run_plan(plan, work, execute=_fake_executor(calls, fail_on='heads/pal_gtad'),
                  log=lambda _: None)
-    assert len(calls) == 4  # pretrain, export, extract, then the failing head
+    # the longest chains first (pretrain -> export -> extract), then the heads; the run
+    # stops at the failing head: nothing starts after it
+    assert 'pretrain' in calls[0] and 'heads/pal_gtad' in calls[-1] and len(calls) == 6
     assert not is_done(work, plan.stage('head/pal_gtad_synthetic'))
     calls.clear()
     outcomes = run_plan(plan, work, execute=_fake_executor(calls), log=lambda _: None)
-    assert [o.status for o in outcomes] == ['skipped'] * 3 + ['ran'] * (len(plan.stages) - 3)
+    ran = {o.stage.id for o in outcomes if o.status == 'ran'}
+    assert ran == {'head/pal_gtad_synthetic', 'evaluate/pal_gtad_synthetic',
+                   'evaluate/random_gtad_synthetic'}
+    assert len(outcomes) == len(plan.stages)
     calls.clear()
     assert {o.status for o in run_plan(plan, work, execute=_fake_executor(calls),
                                        log=lambda _: None)} == {'skipped'}
@@ -267,10 +277,10 @@ def test_runner_needs_outputs_not_just_exit_status(tmp_path):
 
 def test_run_cli_compares_with_reference(tmp_path, monkeypatch, capsys):
     spec = tmp_path / 'spec.yaml'
-    spec.write_text(json.dumps({
+    spec.write_text(json.dumps({  # no floor / oracle rows: the fake stages write no data
         'data': {'anet': {'annotations': 'gt.json', 'subset': 'validation',
                           'features': str(tmp_path / 'feats')}},
-        'encoders': {'tsp': {'features_only': True}},
+        'encoders': {'tsp': {'features_only': True}}, 'calibration': False,
         'rows': [{'id': 'tsp_bmn', 'encoder': 'tsp', 'dataset': 'anet', 'task': 'proposal',
                   'head_config': 'c.py', 'reference': ['bmn_tsp_anet_proposal_opentad']}]}))
     calls: list[str] = []
