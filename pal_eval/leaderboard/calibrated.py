@@ -50,7 +50,7 @@ def head_name(config: str) -> str:
     """The head of a config (``bmn_feat_...py`` -> ``BMN``).
 
     Examples:
-        >>> head_name('configs/detection/gtad_feat_1xb4-t64-12e_synthetic.py')
+        >>> head_name('configs/detection/gtad_feat_1xb4-t64-16e_synthetic.py')
         'G-TAD'
     """
     word = Path(str(config)).name.split('_', 1)[0]
