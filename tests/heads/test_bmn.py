@@ -239,7 +239,7 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
         "test_dataloader = val_dataloader\n"
         "val_evaluator = dict(ann_file=ann_file)\n"
         "test_evaluator = dict(ann_file=ann_file, dump_path=None)\n"
-        "train_cfg = dict(max_epochs=2, val_interval=2)\n")
+        "train_cfg = dict(max_epochs=2, val_begin=1, val_interval=2)\n")
     work_dir = tmp_path / 'work'
     proc = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir], cwd=tmp_path,
                    timeout=240)
