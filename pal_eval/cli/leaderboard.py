@@ -144,6 +144,7 @@ def _calibrated(plan, args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     from pal_eval.leaderboard.compare import (
+        collect_intervals,
         collect_results,
         compare_with_reference,
         comparison_markdown,
@@ -158,7 +159,10 @@ def _compare(args: argparse.Namespace) -> int:
     if not results:
         raise PalEvalError('no results found for any reference row (give --results-dir or '
                            '--result ROW_ID=metrics.json; `--list` shows the row ids)')
-    frame = compare_with_reference(table, results, tolerance=args.tolerance)
+    intervals = (collect_intervals(args.results_dir, results) if args.results_dir
+                 else None)
+    frame = compare_with_reference(table, results, tolerance=args.tolerance,
+                                   intervals=intervals)
     markdown = comparison_markdown(frame, unit=table.unit)
     print(markdown, end='')
     if args.out:

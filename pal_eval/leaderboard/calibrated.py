@@ -113,7 +113,9 @@ def row_result(row_id: str, info: Mapping, *, results_dir: str | os.PathLike,
     predictions = Path(info['predictions'])
     if not predictions.is_file():
         return None
-    cache = Path(results_dir) / row_id / 'bootstrap.json'
+    from pal_eval.leaderboard.compare import BOOTSTRAP_FILE
+
+    cache = Path(results_dir) / row_id / BOOTSTRAP_FILE
     key = {'predictions_sha256': _sha256(predictions), 'resamples': int(resamples),
            'seed': int(seed), 'annotations': str(info['annotations']),
            'subset': info.get('subset')}

@@ -195,3 +195,30 @@ def test_stage_output_goes_to_log_files_and_a_failure_shows_its_tail(tmp_path):
     assert 'chatty' in log_path(tmp_path / 'w', plan.stages[0]).read_text()
     assert not any('chatty' in line for line in lines)
     assert any('FAILED' in line and 'something broke' in line for line in lines)
+
+
+def test_comparison_with_published_numbers_shows_our_interval(tmp_path):
+    from pal_eval.leaderboard.compare import (
+        collect_intervals,
+        compare_with_reference,
+        comparison_markdown,
+    )
+    from pal_eval.leaderboard.reference import load_reference
+
+    table = load_reference()
+    (tmp_path / 'pal_bmn').mkdir()
+    (tmp_path / 'pal_bmn' / 'bootstrap.json').write_text(json.dumps(
+        {'samples': {'AUC': list(np.linspace(0.60, 0.70, 1001))}}))
+    (tmp_path / 'tsp_bmn').mkdir()
+    (tmp_path / 'tsp_bmn' / 'metrics.json').write_text(json.dumps(
+        {'AUC': 0.6, 'ci': {'intervals': {'AUC': [0.58, 0.62]}}}))
+    keys = [('pal_bmn', 'bmn_tsp_anet_proposal_opentad'), 'tsp_bmn']
+    intervals = collect_intervals(tmp_path, keys)
+    assert intervals['pal_bmn', 'bmn_tsp_anet_proposal_opentad']['AUC'] == \
+        pytest.approx((0.6025, 0.6975))
+    assert intervals['tsp_bmn']['AUC'] == (0.58, 0.62)
+    frame = compare_with_reference(
+        table, {keys[0]: {'AUC': 0.65}}, intervals={keys[0]: intervals[keys[0]]})
+    line = frame.set_index('metric').loc['AUC']
+    assert line['ours_ci'] == '[60.25, 69.75]'
+    assert '[60.25, 69.75]' in comparison_markdown(frame)
