@@ -37,27 +37,16 @@ train_pipeline = [dict(type='LoadGroundingClips', num_clips=num_clips),
                   dict(type='PackGroundingInputs')]
 test_pipeline = train_pipeline
 
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=train_ann,
-                 feature_dir=feature_dir, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=val_ann,
-                 feature_dir=feature_dir, pipeline=test_pipeline, test_mode=True))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='GroundingFeatureDataset', data_root=data_root, ann_file=test_ann,
-                 feature_dir=feature_dir, pipeline=test_pipeline, test_mode=True))
+_loader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+               sampler=dict(type='DefaultSampler', shuffle=False))
+_dataset = dict(type='GroundingFeatureDataset', data_root=data_root, feature_dir=feature_dir)
+train_dataloader = dict(_loader, sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(_dataset, ann_file=train_ann, pipeline=train_pipeline))
+val_dataloader = dict(_loader, dataset=dict(_dataset, ann_file=val_ann, pipeline=test_pipeline,
+                                            test_mode=True))
+test_dataloader = dict(_loader, dataset=dict(_dataset, ann_file=test_ann,
+                                             pipeline=test_pipeline, test_mode=True))
+del _loader, _dataset
 
 val_evaluator = dict(type='GroundingRecallMetric', ann_file=data_root + val_ann,
                      recalls=(1, 5), ious=(0.3, 0.5, 0.7), nms_thresh=0.5)

@@ -13,26 +13,14 @@ ann_file = data_root + 'annotations/activitynet.json'
 temporal_scale = 64
 
 dataset_type = 'ActivityNetFeatureDataset'
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='training', temporal_scale=temporal_scale))
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='validation', temporal_scale=temporal_scale, test_mode=True))
-test_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
-                 subset='testing', temporal_scale=temporal_scale, test_mode=True))
+_loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+               sampler=dict(type='DefaultSampler', shuffle=False))
+_dataset = dict(type=dataset_type, ann_file=ann_file, feature_dir=feature_dir,
+                temporal_scale=temporal_scale)
+train_dataloader = dict(_loader, sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(_dataset, subset='training'))
+val_dataloader = dict(_loader, dataset=dict(_dataset, subset='validation', test_mode=True))
+test_dataloader = dict(_loader, dataset=dict(_dataset, subset='testing', test_mode=True))
+del _loader, _dataset
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
