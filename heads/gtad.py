@@ -667,7 +667,7 @@ class GTAD(BaseModel):
             video_id = meta.get('video_id', meta.get('video_name'))
             segments, proposal_scores = self.proposals_in_seconds(window_scores, meta)
             if self.class_fusion is not None and self.class_fusion.get('per_proposal'):
-                from pal_eval.postprocess.proposal_classes import fuse_with_proposal_classes
+                from heads.proposal_classifier import fuse_with_proposal_classes
 
                 segments, proposal_scores, sample.pred_labels = fuse_with_proposal_classes(
                     self.class_fusion, video_id, segments, proposal_scores)

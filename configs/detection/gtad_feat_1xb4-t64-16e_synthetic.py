@@ -2,7 +2,7 @@
 # T = 64, anchors up to the whole video, narrow GCNeXt (32 channels, cardinality 4 x 4),
 # SGAlign with 8 + 2 points. Checkpoint selected on `validation`, reported on `testing`.
 # Detection protocol of the synthetic benchmark: *per-proposal classification*
-# (`class_fusion.per_proposal=True`, pal_eval/postprocess/proposal_classes.py): each
+# (`class_fusion.per_proposal=True`, heads/proposal_classifier.py): each
 # proposal is labelled by a logistic regression on the features pooled inside it, trained
 # on the training instances. Video-level top-2 fusion (the ActivityNet / THUMOS14
 # protocol, kept in those configs) caps mAP near 45 here even with perfect features,

@@ -190,9 +190,9 @@ def head_tables(plan: Plan, results_dir: str | os.PathLike, *,
 def _difference(a: RowResult, b: RowResult, name: str, level: float
                 ) -> tuple[float, float, float]:
     """``a - b`` on the full data and its paired percentile interval (points)."""
-    from pal_eval.evaluation.bootstrap import percentile_interval
+    from pal_eval.evaluation.bootstrap import difference_interval
 
-    low, high = percentile_interval(a.samples[name] - b.samples[name], level)
+    low, high = difference_interval(a.samples[name], b.samples[name], level)
     return 100 * (a.values[name] - b.values[name]), 100 * low, 100 * high
 
 
