@@ -29,6 +29,54 @@ from pal_eval.io import atomic_write, read_json
 #: stages run at once (the demo's machine has 2 cores; each stage uses one thread)
 DEMO_JOBS = 2
 
+#: (task, metric name in the metrics JSON, column title) of the point table
+#: (:func:`leaderboard_table`)
+LEADERBOARD_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ('proposal', 'AR@10', 'BMN AR@10'),
+    ('proposal', 'AR@100', 'BMN AR@100'),
+    ('proposal', 'AUC', 'BMN AUC'),
+    ('detection', 'mAP@0.5', 'G-TAD mAP@0.5'),
+    ('detection', 'average_mAP', 'G-TAD mAP@AVG'),
+    ('grounding', 'R@1,IoU=0.5', '2D-TAN R@1,IoU=0.5'),
+    ('grounding', 'R@5,IoU=0.5', '2D-TAN R@5,IoU=0.5'),
+    ('grounding', 'mIoU', '2D-TAN mIoU'),
+)
+
+
+def leaderboard_table(rows: list[Mapping], results: Mapping[str, str]):
+    """Encoders x headline metrics (percent) from the rows' metrics JSON files.
+
+    The point values only (``benchmarks/pretext_comparison.py`` puts seeds side by side
+    with it); the demo's leaderboard is the calibrated one, with intervals
+    (:mod:`pal_eval.leaderboard.calibrated`).
+
+    Args:
+        rows: Spec rows (``id``, ``encoder``, ``task``).
+        results: Row id -> metrics.json path.
+
+    Returns:
+        One row per encoder, one column per :data:`LEADERBOARD_COLUMNS` entry (NaN when
+        a row has no result).
+    """
+    import pandas as pd
+
+    from pal_eval.leaderboard.metrics_io import load_metrics
+
+    table: dict[str, dict[str, float]] = {}
+    for row in rows:
+        path = results.get(row['id'])
+        if path is None or not Path(path).is_file():
+            continue
+        flat = load_metrics(path)
+        line = table.setdefault(row['encoder'], {})
+        for task, metric, title in LEADERBOARD_COLUMNS:
+            if task == row['task'] and metric in flat:
+                line[title] = 100 * flat[metric]
+    frame = pd.DataFrame.from_dict(table, orient='index')
+    frame = frame.reindex(columns=[title for _, _, title in LEADERBOARD_COLUMNS])
+    frame.index.name = 'encoder'
+    return frame
+
 
 @dataclass
 class DemoReport:
