@@ -4,9 +4,9 @@ Stages (each resumable; a rerun skips what is done), two at a time on the 2-core
 
 1. ``pal-eval synth`` (``small`` preset by default) under ``<out>/data``;
 2. the synthetic leaderboard plan (:func:`pal_eval.leaderboard.plan.synthetic_spec`):
-   pretrain PAL and MoCoV2 (and TAC when its config exists), export them and a
-   random-init encoder, extract features with each, write oracle features
-   (``pal-eval calibrate oracle``), train BMN / G-TAD / 2D-TAN on each feature set,
+   pretrain PAL and MoCoV2, export them and a random-init encoder, extract features
+   with each, write oracle features (``pal-eval calibrate oracle``), train BMN / G-TAD /
+   2D-TAN on each feature set,
    score the fixed-prior floors (``pal-eval calibrate floor``), evaluate;
 3. a report: ``leaderboard.md`` (per head: floor, encoders, ceiling, each number with
    its 95 % bootstrap interval, and what the intervals allow one to say),

@@ -249,9 +249,8 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
 
     Returns:
         A spec for :func:`build_plan` with the CPU configs and one row per
-        (encoder, task): BMN proposals, G-TAD detection, 2D-TAN grounding. A TAC
-        encoder is included when its CPU config (``configs/pretrain/tac_*_synth.py``)
-        exists. :func:`build_plan` adds the floor and oracle rows.
+        (encoder, task): BMN proposals, G-TAD detection, 2D-TAN grounding;
+        :func:`build_plan` adds the floor and oracle rows.
     """
     root = str(synth_dir)
     spec = {
@@ -273,20 +272,16 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
                 'features_from': 'synthetic_anet'},
         },
         'encoders': {
-            'random': {},
             'pal': {'pretrain_config': project_config('pretrain/pal_*_synth.py'),
                     'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
             'mocov2': {
                 'pretrain_config': project_config('pretrain/mocov2_*_synth.py'),
                 'gpus': 0, 'cfg_options': {_UNLABELED_ROOT: root}},
+            'random': {},
         },
         'rows': [],
     }
-    tac = project_config('pretrain/tac_*_synth.py')
-    if (_REPO_CONFIGS.parent / tac).is_file() or Path(tac).is_file():
-        spec['encoders']['tac'] = {'pretrain_config': tac, 'gpus': 0,
-                                   'cfg_options': {_UNLABELED_ROOT: root}}
-    for encoder in spec['encoders']:
+    for encoder in ('pal', 'mocov2', 'random'):
         spec['rows'] += [
             {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
              'task': 'proposal', 'checkpoint': 'best',

@@ -98,8 +98,8 @@ def test_given_features_skip_pretraining_and_extraction():
 def test_synthetic_spec_grounding_reuses_detection_features(tmp_path):
     plan = build_plan(synthetic_spec(tmp_path), work_dir=str(tmp_path / 'w'))
     extracts = [s.id for s in plan.stages if s.kind == 'extract']
-    assert extracts == ['extract/random/synthetic_anet', 'extract/pal/synthetic_anet',
-                        'extract/mocov2/synthetic_anet']
+    assert extracts == ['extract/pal/synthetic_anet', 'extract/mocov2/synthetic_anet',
+                        'extract/random/synthetic_anet']
     assert plan.rows['pal_tan2d_synthetic'][:3] == ['pretrain/pal', 'export/pal',
                                                     'extract/pal/synthetic_anet']
 
@@ -247,13 +247,13 @@ def test_runner_resumes_and_reruns_changed_stages(tmp_path):
                  log=lambda _: None)
     # the longest chains first (pretrain -> export -> extract), then the heads; the run
     # stops at the failing head: nothing starts after it
-    assert 'pretrain' in calls[0] and 'heads/pal_gtad' in calls[-1] and len(calls) == 6
+    assert 'pretrain' in calls[0] and 'heads/pal_gtad' in calls[-1] and len(calls) == 5
     assert not is_done(work, plan.stage('head/pal_gtad_synthetic'))
     calls.clear()
     outcomes = run_plan(plan, work, execute=_fake_executor(calls), log=lambda _: None)
     ran = {o.stage.id for o in outcomes if o.status == 'ran'}
     assert ran == {'head/pal_gtad_synthetic', 'evaluate/pal_gtad_synthetic',
-                   'evaluate/random_gtad_synthetic'}
+                   'head/random_gtad_synthetic', 'evaluate/random_gtad_synthetic'}
     assert len(outcomes) == len(plan.stages)
     calls.clear()
     assert {o.status for o in run_plan(plan, work, execute=_fake_executor(calls),
