@@ -13,7 +13,8 @@
   - the targets, built from each sample's ``gt_bbox`` by :mod:`heads.targets`;
   - ``predict``: raw outputs -> boundary positions -> seconds on the sample's time grid
     (``grid_centers``; without it, ``T`` equal bins over ``duration``) -> detections by
-    class fusion when ``class_fusion`` is set (:mod:`heads.classifiers`).
+    class fusion when ``class_fusion`` is set (:mod:`heads.classifiers`: the video's top
+    classes, or each proposal's own with a per-proposal classifier).
 
 Prediction contract (read by :mod:`pal_eval.evaluation.metrics`): each data sample gets
 ``pred_segments`` (float64 ``[K, 2]`` seconds, best first), ``pred_scores`` ``[K]`` and,
@@ -33,7 +34,10 @@ from heads.classifiers import NO_SOURCE, build_video_classifier
 from heads.targets import proposal_map_mask
 from pal_eval.core.time_grid import boundary_to_seconds
 from pal_eval.errors import PalEvalError
-from pal_eval.postprocess.fusion import fuse_proposals_with_classes
+from pal_eval.postprocess.fusion import (
+    fuse_proposals_with_classes,
+    fuse_proposals_with_proposal_classes,
+)
 
 __all__ = ['BaseHead', 'BaseTemporalLocalizer']
 
@@ -79,7 +83,8 @@ class BaseTemporalLocalizer(BaseHead):
         class_fusion: None (class-agnostic proposals) or a dict: ``top_k_classes``
             (default 2) and the video classifier (:mod:`heads.classifiers`:
             ``type='ScoreFileClassifier'``, ``score_file``, ``taxonomy`` or ``ann_file``;
-            ``type='FeatureVideoClassifier'``, ``ann_file``, ``feature_dir``, ``subset``).
+            ``type='FeatureVideoClassifier'``, ``ann_file``, ``feature_dir``, ``subset``;
+            ``type='ProposalFeatureClassifier'``: per-proposal classes, same keys).
             A sample's own ``class_scores`` (with its ``taxonomy``) come first.
         data_preprocessor, init_cfg: As in MMEngine.
     """
@@ -141,7 +146,13 @@ class BaseTemporalLocalizer(BaseHead):
         for sample, maps, start, end in zip(data_samples, *outputs):
             meta = sample.metainfo
             segments, scores = self.proposals_in_seconds(maps, start, end, meta)
-            if self.class_fusion is not None:
+            if getattr(self.video_classifier, 'per_proposal', False):
+                video_id = meta.get('video_id', meta.get('video_name'))
+                segments, scores, labels = fuse_proposals_with_proposal_classes(
+                    segments, scores, self.video_classifier.segment_scores(video_id, segments),
+                    self.video_classifier.taxonomy, top_k_classes=self.top_k_classes)
+                sample.pred_labels = labels
+            elif self.class_fusion is not None:
                 taxonomy, class_scores = self._class_scores(meta)
                 segments, scores, labels = fuse_proposals_with_classes(
                     segments, scores, class_scores, taxonomy, top_k_classes=self.top_k_classes)

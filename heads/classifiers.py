@@ -17,6 +17,12 @@ come from one of two registered objects, picked by ``type=`` in the model's
 Both expose ``taxonomy`` (class names, the order of the scores) and ``scores(video_id)``;
 both load lazily (on the first prediction) and keep what they loaded.
 
+* :class:`ProposalFeatureClassifier` (``per_proposal = True``): the synthetic benchmark's
+  protocol, which labels each *proposal* from the features pooled inside it (logistic
+  regression trained on the training instances), so that both boundaries and labels come
+  from the features; it exposes ``segment_scores(video_id, segments)`` and the base fuses
+  with :func:`pal_eval.postprocess.fusion.fuse_proposals_with_proposal_classes`.
+
 Score files: ``{"results": {video_id: {class_name: score}}}`` or
 ``{"results": {video_id: [score per class, in taxonomy order]}}``.
 
@@ -25,6 +31,8 @@ Config (``top_k_classes`` is the fusion's, the rest the classifier's)::
     class_fusion=dict(type='ScoreFileClassifier', score_file=..., ann_file=...,
                       top_k_classes=2)
     class_fusion=dict(type='FeatureVideoClassifier', ann_file=..., feature_dir=...,
+                      subset='training', top_k_classes=2)
+    class_fusion=dict(type='ProposalFeatureClassifier', ann_file=..., feature_dir=...,
                       subset='training', top_k_classes=2)
 
 Without ``type`` the keys pick it (``score_file``: the score file; ``ann_file`` and
@@ -40,12 +48,14 @@ import numpy as np
 import pandas as pd
 from mmaction.registry import MODELS
 
+from pal_eval.core.resample import pool_segments
 from pal_eval.data.annotations import load_actions
 from pal_eval.errors import InputError, PalEvalError
 from pal_eval.io import read_json
 
 __all__ = ['read_class_scores', 'dominant_labels', 'VideoClassifier', 'ScoreFileClassifier',
-           'FeatureVideoClassifier', 'build_video_classifier']
+           'FeatureVideoClassifier', 'ProposalClassifier', 'ProposalFeatureClassifier',
+           'build_video_classifier']
 
 #: Raised when class fusion is asked for and nothing can score a video.
 NO_SOURCE = ('class_fusion needs score_file=... (published video-level scores) or '
@@ -267,7 +277,133 @@ class FeatureVideoClassifier:
         return self._cache[video_id]
 
 
-def build_video_classifier(config: Mapping) -> ScoreFileClassifier | FeatureVideoClassifier | None:
+class ProposalClassifier:
+    """Logistic regression on instance-pooled features (``fit``), scoring segments.
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> feats = np.concatenate([rng.normal(0, .1, (10, 2)), rng.normal(1, .1, (10, 2))])
+        >>> centers = np.arange(20) + 0.5
+        >>> clf = ProposalClassifier.fit({'v': (feats, centers)},
+        ...     [('v', 0.0, 10.0, 'a'), ('v', 10.0, 20.0, 'b')] * 2, ['a', 'b'])
+        >>> int(clf.predict_scores(feats, centers, np.array([[12.0, 18.0]])).argmax())
+        1
+    """
+
+    def __init__(self, taxonomy: Sequence[str], model):
+        self.taxonomy = list(taxonomy)
+        self.model = model
+        column = {name: i for i, name in enumerate(self.taxonomy)}
+        self._columns = np.array([column[name] for name in model.classes_])
+
+    @classmethod
+    def fit(cls, videos: Mapping[str, tuple[np.ndarray, np.ndarray]],
+            instances: Sequence[tuple[str, float, float, str]], taxonomy: Sequence[str], *,
+            max_iter: int = 1000) -> ProposalClassifier:
+        """Train on instances ``(video_id, t_start, t_end, label)`` of ``videos``.
+
+        Args:
+            videos: Video id -> ``(features [T, C], centers [T])``.
+            instances: Training instances (those of videos without features are skipped).
+            taxonomy: Class names (the output columns).
+            max_iter: Solver iterations.
+
+        Raises:
+            ValueError: fewer than two classes among the usable instances.
+        """
+        # scikit-learn does the fitting, as for the video-level classifier.
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        pooled, labels = [], []
+        by_video: dict[str, list] = {}
+        for video_id, start, end, label in instances:
+            if video_id in videos:
+                by_video.setdefault(video_id, []).append((start, end, label))
+        for video_id, rows in by_video.items():
+            features, centers = videos[video_id]
+            pooled.append(pool_segments(features, centers,
+                                        np.array([(s, e) for s, e, _ in rows])))
+            labels += [label for _, _, label in rows]
+        if len(set(labels)) < 2:
+            raise ValueError('the proposal classifier needs at least two classes')
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+        model.fit(np.concatenate(pooled), labels)
+        return cls(taxonomy, model)
+
+    def predict_scores(self, features: np.ndarray, centers: np.ndarray,
+                       segments: np.ndarray) -> np.ndarray:
+        """Class probabilities ``[K, num_classes]`` (taxonomy order) of each segment."""
+        segments = np.asarray(segments, np.float64).reshape(-1, 2)
+        out = np.zeros((len(segments), len(self.taxonomy)))
+        if len(segments):
+            out[:, self._columns] = self.model.predict_proba(
+                pool_segments(features, centers, segments))
+        return out
+
+
+@MODELS.register_module()
+class ProposalFeatureClassifier:
+    """Per-proposal class scores: :class:`ProposalClassifier` fitted on training instances.
+
+    The synthetic benchmark's detection protocol (module docstring). Fitted on first use;
+    each scored video's features are read from ``feature_dir`` (one video kept: a video's
+    windows come together).
+
+    Args:
+        ann_file: Annotations of the training instances (any ``load_actions`` format).
+        feature_dir: Their feature folder (and that of the videos scored later).
+        subset: The training subset of ``ann_file``.
+        max_iter: Logistic regression iterations.
+    """
+
+    per_proposal = True
+
+    def __init__(self, ann_file: str, feature_dir: str, subset: str = 'training',
+                 max_iter: int = 1000):
+        self.ann_file, self.feature_dir = ann_file, feature_dir
+        self.subset, self.max_iter = subset, max_iter
+        self._fitted: tuple | None = None
+        self._video: tuple[str, np.ndarray, np.ndarray] | None = None
+
+    def _fit(self) -> tuple:
+        if self._fitted is None:
+            from pal_eval.data.features import FeatureStore
+
+            annotations = load_actions(self.ann_file, self.subset)
+            store = FeatureStore(self.feature_dir)
+            videos = {}
+            for video_id in annotations.instances['video_id'].unique():
+                if video_id in store:
+                    loaded = store.load(video_id)
+                    videos[video_id] = (loaded.features, loaded.centers)
+            rows = annotations.instances[['video_id', 't_start', 't_end', 'label']]
+            try:
+                classifier = ProposalClassifier.fit(
+                    videos, list(rows.itertuples(index=False, name=None)),
+                    list(annotations.taxonomy), max_iter=self.max_iter)
+            except ValueError as exc:
+                raise PalEvalError(f'{self.ann_file}: cannot train the proposal classifier on '
+                                   f'{len(videos)} videos with features: {exc}') from None
+            self._fitted = (classifier, store)
+        return self._fitted
+
+    @property
+    def taxonomy(self) -> list[str]:
+        """Class names, the columns of :meth:`segment_scores`."""
+        return self._fit()[0].taxonomy
+
+    def segment_scores(self, video_id: str, segments: np.ndarray) -> np.ndarray:
+        """Class probabilities ``[K, num_classes]`` of one video's segments (seconds)."""
+        classifier, store = self._fit()
+        if self._video is None or self._video[0] != video_id:
+            loaded = store.load(video_id)
+            self._video = (video_id, loaded.features, loaded.centers)
+        return classifier.predict_scores(self._video[1], self._video[2], segments)
+
+
+def build_video_classifier(config: Mapping):
     """The classifier a ``class_fusion`` dict names (``top_k_classes`` removed), or None.
 
     None when the dict names no source: the class scores must then come with each

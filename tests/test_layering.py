@@ -26,6 +26,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ('consumers', ('pal_eval.extraction', 'pal_eval.evaluation', 'pal_eval.visualization')),
     ('registration', ('pal_eval', 'pal_eval.registration')),
     ('heads', ('heads',)),
+    ('calibration', ('pal_eval.calibration',)),
     ('leaderboard', ('pal_eval.leaderboard',)),
     ('entry points', ('pal_eval.cli', 'pal_eval.demo', 'pal_eval.predict')),
 )

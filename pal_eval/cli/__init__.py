@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'predict': ('predict', 'actions (or sentence moments) in any video: encoder + trained head'),
     'visualize': ('visualize', 'timelines of predictions, clip-similarity maps'),
     'probe': ('probe', 'linear probe of extracted features (foreground / class)'),
+    'calibrate': ('calibrate', 'oracle features (ceiling) and fixed-prior predictions (floor)'),
     'leaderboard': ('leaderboard', 'plan, run and compare leaderboard reproductions'),
     'check-regression': ('check_regression', 'fail when metrics dropped below a baseline'),
     'demo': ('demo', 'the whole pipeline on the synthetic benchmark (make demo)'),

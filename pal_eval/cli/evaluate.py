@@ -71,6 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--strict', action='store_true',
                         help='error (instead of a counted warning) on predictions whose '
                              'label / query id is not in the ground truth')
+    parser.add_argument('--ci', type=int, nargs='?', const=1000, default=None, metavar='N',
+                        help='95%% bootstrap confidence intervals from N resamples of the '
+                             'videos (queries for grounding), default 1000; printed and '
+                             'written under "ci" in --out')
     parser.add_argument('--out', type=Path, default=None, help='write the metrics as JSON')
     parser.add_argument('--plot', type=Path, default=None,
                         help='draw the AR@AN curve (proposal) or the per-tIoU mAP (detection) '
@@ -259,8 +263,10 @@ def _run_detection(args, subset: str, thresholds: list[float]):
         blocks.append((f'AP (%) per class ({len(result.ap_per_class)} classes; the mean of '
                        'each column is the mAP above)', per_class_frame(result), True))
     plot_title = _plot_title('detection mAP', args, subset, args.protocol)
-    return result.to_dict(), render_tables(blocks, args.format), ('detection', result,
-                                                                   plot_title)
+    metrics, table = _with_ci(args, 'detection', result.to_dict(),
+                              render_tables(blocks, args.format), annotations, predictions,
+                              tiou_thresholds=thresholds)
+    return metrics, table, ('detection', result, plot_title)
 
 
 def _run_proposal(args, subset: str, thresholds: list[float]):
@@ -285,9 +291,12 @@ def _run_proposal(args, subset: str, thresholds: list[float]):
     row['AUC'] = 100 * result.auc
     title = (f'proposal AR@AN (subset {subset!r}, {len(thresholds)} tIoU thresholds '
              f'{thresholds[0]:.2f}..{thresholds[-1]:.2f}, {len(proposals)} proposals)')
-    table = render_tables([(title, pd.DataFrame([row]), False)], args.format)
     plot_title = _plot_title('proposal AR@AN', args, subset, 'anet')
-    return result.to_dict(), table, ('proposal', result, plot_title)
+    metrics, table = _with_ci(args, 'proposal', result.to_dict(),
+                              render_tables([(title, pd.DataFrame([row]), False)], args.format),
+                              annotations, proposals, max_avg_proposals=args.max_avg_proposals,
+                              tiou_thresholds=thresholds, ar_at=ar_at)
+    return metrics, table, ('proposal', result, plot_title)
 
 
 def _run_grounding(args):
@@ -317,7 +326,31 @@ def _run_grounding(args):
                           args.format)
     plot_title = _plot_title(f'grounding ({result.num_queries} queries, NMS {args.nms_thresh})',
                              args, args.subset, '2D-TAN')
-    return result.to_dict(), table, ('grounding', result, plot_title)
+    metrics, table = _with_ci(args, 'grounding', result.to_dict(), table, queries,
+                              predictions, recalls=recalls, ious=ious,
+                              nms_threshold=args.nms_thresh)
+    return metrics, table, ('grounding', result, plot_title)
+
+
+def _with_ci(args, task: str, metrics: dict, table: str, truth, predictions, **options):
+    """With ``--ci``: add the bootstrap intervals to the metrics and the printed table
+    (a text block; in ``--format json`` a ``ci`` key of the printed object)."""
+    if args.ci is None:
+        return metrics, table
+    import json
+
+    from pal_eval.evaluation.bootstrap import interval_report
+
+    if getattr(args, 'protocol', 'anet') != 'anet':
+        raise PalEvalError('--ci is available for the anet protocol only')
+    report = interval_report(task, truth, predictions, resamples=args.ci, **options)
+    if args.format == 'json':
+        table = json.dumps({**json.loads(table), 'ci': report['json']}, indent=1)
+    elif args.format == 'csv':
+        table += '\n' + '\n'.join(f'# {line}' for line in report['text'].splitlines())
+    else:
+        table += '\n\n' + report['text']
+    return {**metrics, 'ci': report['json']}, table
 
 
 def per_class_frame(result) -> pd.DataFrame:

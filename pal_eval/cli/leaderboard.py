@@ -6,7 +6,10 @@
   that every config, data folder and annotation file exists and that existing feature
   folders cover every annotated video with consistent metadata (one ``error:`` line per
   problem, exit 2).
-* ``run`` executes a plan resumably (stamps under ``<work-dir>/.stages``), then compares.
+* ``run`` executes a plan resumably (stamps under ``<work-dir>/.stages``; ``--jobs N``
+  stages at once, their output then in ``<work-dir>/logs``), prints the calibrated tables
+  (floor, encoders, oracle, with bootstrap intervals; ``<work-dir>/calibrated.md``), then
+  compares with the published numbers.
 * ``compare`` reads our metric JSONs and the reference YAML and prints markdown deltas.
 """
 from __future__ import annotations
@@ -36,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument('--no-config-parse', action='store_true',
                        help='with --dry-run: check that configs exist but do not parse them')
         if name == 'run':
+            p.add_argument('--jobs', type=int, default=1,
+                           help='stages run at once (default 1; give each one CPU thread)')
+            p.add_argument('--resamples', type=int, default=1000,
+                           help='bootstrap resamples of the calibrated tables (default 1000)')
             _compare_options(p)
     p = sub.add_parser('compare', help='our metrics vs published, in markdown')
     p.add_argument('--results-dir', help='folder with <row id>/metrics.json (what run writes '
@@ -120,8 +127,11 @@ def _plan_or_run(args: argparse.Namespace) -> int:
     from pal_eval.leaderboard.compare import REFERENCES_FILE
     from pal_eval.leaderboard.runner import run_plan
 
-    run_plan(plan, args.work_dir)
+    if args.jobs < 1 or args.resamples < 2:
+        raise PalEvalError('--jobs must be >= 1 and --resamples >= 2')
+    run_plan(plan, args.work_dir, jobs=args.jobs, stage_logs=args.jobs > 1)
     results_dir = f'{args.work_dir}/results'
+    _calibrated(plan, args)
     # Keeps `leaderboard compare --results-dir <work-dir>/results` able to pair our rows
     # with the published ones later, without the spec.
     write_json(f'{results_dir}/{REFERENCES_FILE}',
@@ -133,8 +143,26 @@ def _plan_or_run(args: argparse.Namespace) -> int:
     return _compare(args)
 
 
+def _calibrated(plan, args: argparse.Namespace) -> None:
+    """Print (and write to ``<work-dir>/calibrated.md``) the calibrated tables."""
+    from pal_eval.io import atomic_write
+    from pal_eval.leaderboard.calibrated import head_tables, tables_markdown
+    from pal_eval.leaderboard.plan import FLOOR, ORACLE
+
+    if not any(info['encoder'] in (FLOOR, ORACLE) for info in plan.info.values()):
+        return  # `calibration: false`: nothing to calibrate against
+    tables = head_tables(plan, f'{args.work_dir}/results', resamples=args.resamples)
+    if not tables:
+        return
+    markdown = tables_markdown(tables, resamples=args.resamples)
+    with atomic_write(f'{args.work_dir}/calibrated.md') as handle:
+        handle.write(markdown)
+    print(markdown)
+
+
 def _compare(args: argparse.Namespace) -> int:
     from pal_eval.leaderboard.compare import (
+        collect_intervals,
         collect_results,
         compare_with_reference,
         comparison_markdown,
@@ -149,7 +177,10 @@ def _compare(args: argparse.Namespace) -> int:
     if not results:
         raise PalEvalError('no results found for any reference row (give --results-dir or '
                            '--result ROW_ID=metrics.json; `--list` shows the row ids)')
-    frame = compare_with_reference(table, results, tolerance=args.tolerance)
+    intervals = (collect_intervals(args.results_dir, results) if args.results_dir
+                 else None)
+    frame = compare_with_reference(table, results, tolerance=args.tolerance,
+                                   intervals=intervals)
     markdown = comparison_markdown(frame, unit=table.unit)
     print(markdown, end='')
     if args.out:

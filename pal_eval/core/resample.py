@@ -1,5 +1,8 @@
 """Features re-sampled onto another time grid: the one implementation every stage uses.
 
+Also :func:`pool_segments`, the mean of a video's features inside given segments (the
+per-proposal classification of the synthetic detection protocol pools with it).
+
 The extraction writes ActivityNet-style folders with it (``num_snippets=T``) and the
 feature datasets resample raw folders with it, so a video resampled at extraction time
 and one resampled at training time are the same numbers.
@@ -15,7 +18,7 @@ import numpy as np
 
 from pal_eval.core.time_grid import uniform_centers
 
-__all__ = ['RESAMPLE_METHODS', 'interpolate_features', 'resample_features']
+__all__ = ['RESAMPLE_METHODS', 'interpolate_features', 'resample_features', 'pool_segments']
 
 RESAMPLE_METHODS = ('linear', 'mean')
 
@@ -91,3 +94,39 @@ def resample_features(features: np.ndarray, centers: np.ndarray, duration: float
     counts = np.bincount(bins, minlength=num_snippets)
     pooled = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], linear)
     return pooled.astype(np.float32), new_centers
+
+
+def pool_segments(features: np.ndarray, centers: np.ndarray,
+                  segments: np.ndarray) -> np.ndarray:
+    """Mean of the features whose centre lies inside each segment.
+
+    A segment containing no centre (shorter than the feature stride) takes the features
+    linearly interpolated at its middle.
+
+    Args:
+        features: ``[T, C]`` one video's features.
+        centers: ``[T]`` their centre times (seconds, increasing).
+        segments: ``[K, 2]`` segments (seconds).
+
+    Returns:
+        ``[K, C]`` float64.
+
+    Examples:
+        >>> feats = np.array([[0.], [1.], [2.], [3.]])
+        >>> pool_segments(feats, np.array([.5, 1.5, 2.5, 3.5]),
+        ...               np.array([[1., 3.], [1.9, 2.1]])).ravel().tolist()
+        [1.5, 1.5]
+    """
+    features = np.asarray(features, np.float64)
+    centers = np.asarray(centers, np.float64)
+    segments = np.asarray(segments, np.float64).reshape(-1, 2)
+    # Prefix sums: the mean over any run of consecutive centres in O(1) per segment.
+    prefix = np.concatenate([np.zeros((1, features.shape[1])), np.cumsum(features, axis=0)])
+    first = np.searchsorted(centers, segments[:, 0], side='left')
+    last = np.searchsorted(centers, segments[:, 1], side='right')
+    count = last - first
+    pooled = (prefix[last] - prefix[first]) / np.maximum(count, 1)[:, None]
+    empty = count <= 0
+    if empty.any():
+        pooled[empty] = interpolate_features(features, centers, segments[empty].mean(axis=1))
+    return pooled

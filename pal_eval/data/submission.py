@@ -193,7 +193,7 @@ def _warn_unusual_segments(path, segments: np.ndarray, record_ids: np.ndarray,
     """One warning line per kind of prediction the official evaluators accept but that
     is probably a bug upstream: reversed segments (end < start) and segments that end
     before 0 s. They are kept and scored as officially (a reversed segment overlaps
-    nothing, see :mod:`pal_eval.evaluation.tiou`), so the numbers stay comparable."""
+    nothing, see :mod:`pal_eval.core.tiou`), so the numbers stay comparable."""
     import warnings
 
     for mask, what in ((segments[:, 1] < segments[:, 0], 'have end < start'),

@@ -21,7 +21,8 @@ REFERENCES_FILE = 'references.json'
 
 def compare_with_reference(table: ReferenceTable,
                            results: Mapping[str | tuple[str, str], Mapping[str, float]],
-                           *, tolerance: float | None = None) -> pd.DataFrame:
+                           *, tolerance: float | None = None,
+                           intervals: Mapping | None = None) -> pd.DataFrame:
     """Put our metrics next to the published ones, one line per (row, metric).
 
     Args:
@@ -32,10 +33,13 @@ def compare_with_reference(table: ReferenceTable,
             ``GMACs_per_video`` and other
             :data:`~pal_eval.leaderboard.reference.UNSCALED_METRICS` as they are).
         tolerance: Overrides every row's tolerance (in the table's unit).
+        intervals: Same keys as ``results`` -> ``{metric: (low, high)}`` 95 % bootstrap
+            intervals of our values (fractions; :func:`collect_intervals`).
 
     Returns:
-        Columns ``ours_row, id, dataset, method, features, metric, published, ours, delta,
-        tolerance, status, verified`` (``ours_row`` empty for plain reference keys);
+        Columns ``ours_row, id, dataset, method, features, metric, published, ours,
+        ours_ci, delta, tolerance, status, verified`` (``ours_row`` empty for plain
+        reference keys; ``ours_ci`` ``'[low, high]'`` or empty);
         ``status`` is ``within`` (|delta| <= tolerance), ``above``, ``below`` or
         ``missing`` (the metric is not in our results).
 
@@ -57,8 +61,12 @@ def compare_with_reference(table: ReferenceTable,
         ours_row, row_id = key if isinstance(key, tuple) else ('', key)
         row = table.row(row_id)
         limit = row.tolerance if tolerance is None else float(tolerance)
+        bounds = (intervals or {}).get(key, {})
         for name, published in row.metrics.items():
             value = ours.get(name)
+            ci = ''
+            if name in bounds and name not in UNSCALED_METRICS:
+                ci = f'[{bounds[name][0] * scale:.2f}, {bounds[name][1] * scale:.2f}]'
             if value is None:
                 mine, delta, status = math.nan, math.nan, 'missing'
             else:
@@ -69,10 +77,10 @@ def compare_with_reference(table: ReferenceTable,
             records.append({'ours_row': ours_row, 'id': row.id, 'dataset': row.dataset,
                             'method': row.method, 'features': row.features, 'metric': name,
                             'published': published,
-                            'ours': mine, 'delta': delta, 'tolerance': limit, 'status': status,
-                            'verified': row.verified})
+                            'ours': mine, 'ours_ci': ci, 'delta': delta, 'tolerance': limit,
+                            'status': status, 'verified': row.verified})
     columns = ['ours_row', 'id', 'dataset', 'method', 'features', 'metric', 'published',
-               'ours', 'delta', 'tolerance', 'status', 'verified']
+               'ours', 'ours_ci', 'delta', 'tolerance', 'status', 'verified']
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -87,12 +95,14 @@ def comparison_markdown(frame: pd.DataFrame, *, unit: str = 'percent') -> str:
         A markdown table (pandas + tabulate) followed by a one-line legend.
     """
     shown = frame.copy()
-    if not shown['ours_row'].astype(bool).any():
-        shown = shown.drop(columns='ours_row')
+    for column in ('ours_row', 'ours_ci'):
+        if column in shown and not shown[column].astype(bool).any():
+            shown = shown.drop(columns=column)
     shown['verified'] = shown['verified'].map({True: 'yes', False: 'no'})
     shown = shown.astype(object).where(shown.notna(), None)  # tabulate prints None as '-'
     table = shown.to_markdown(index=False, floatfmt='.2f', missingval='-')
-    legend = (f'\nValues in {unit} (G for GMACs_per_video / GFLOPs_per_video). status: '
+    legend = (f'\nValues in {unit} (G for GMACs_per_video / GFLOPs_per_video); ours_ci: '
+              '95 % bootstrap interval over the evaluation videos / queries. status: '
               '"within" when |ours - published| <= tolerance; "verified" says whether the '
               'published value was read in its source (benchmarks/reference_results.yaml).\n')
     return table + '\n' + legend
@@ -148,4 +158,34 @@ def collect_results(table: ReferenceTable, *, results_dir: str | os.PathLike | N
             raise InputError(file_name, f'unknown reference row {row_id!r} (see '
                              '`pal-eval leaderboard compare --list`)', field='--result')
         found.setdefault(row_id, {}).update(load_metrics(file_name))
+    return found
+
+
+#: written beside a row's metrics by the calibrated tables (pal_eval.leaderboard.calibrated)
+BOOTSTRAP_FILE = 'bootstrap.json'
+
+
+def collect_intervals(results_dir: str | os.PathLike, keys) -> dict:
+    """95 % intervals of our rows, for the keys :func:`collect_results` returned.
+
+    Read from ``<row>/bootstrap.json`` (the calibrated tables' resamples) or, failing
+    that, the ``ci`` section of ``<row>/metrics.json`` (``pal-eval evaluate --ci``).
+
+    Returns:
+        Key -> ``{metric: (low, high)}`` (fractions); keys without intervals are absent.
+    """
+    from pal_eval.evaluation.bootstrap import percentile_interval
+
+    root = Path(results_dir)
+    found = {}
+    for key in keys:
+        row = key[0] if isinstance(key, tuple) else key
+        samples, metrics = root / row / BOOTSTRAP_FILE, root / row / RESULT_FILES[0]
+        if samples.is_file():
+            stored = read_json(samples).get('samples', {})
+            found[key] = {name: percentile_interval(values) for name, values in stored.items()}
+        elif metrics.is_file():
+            ci = read_json(metrics).get('ci', {})
+            if isinstance(ci, Mapping) and isinstance(ci.get('intervals'), Mapping):
+                found[key] = {name: tuple(v) for name, v in ci['intervals'].items()}
     return found

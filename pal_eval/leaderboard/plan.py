@@ -15,6 +15,9 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
       activitynet: {videos: DIR, annotations: FILE, subset: validation,
                     extract_config: CONFIG, features: DIR (optional, pre-extracted),
                     train_annotations: FILE (optional, default: annotations),
+                    train_subset: training (optional: the subset floors learn from),
+                    val_annotations: FILE (optional, default: annotations; the file
+                                     heads select their checkpoint on),
                     class_scores: FILE (optional, video-level class scores)}
     encoders:                # encoder name -> how its backbone is obtained
       pal: {pretrain_config: CONFIG, gpus: 8,     # mim train + export-backbone
@@ -25,6 +28,10 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
                                                   # the extract --checkpoint (no export)
       coclr: {checkpoint: FILE, encoder: coclr_s3d,   # released weights (--dry-run names
               extract_config: {activitynet: CONFIG}}  # a missing file); per-set configs
+      oracle: {oracle: true}                      # pal-eval calibrate oracle (ceiling)
+      floor: {floor: true}                        # pal-eval calibrate floor, no head
+    calibration: true        # default: add a floor and an oracle row for every
+                             # (data set, task, head config) of the rows
     rows:
       - id: pal_gtad_anet         # results land in {work_dir}/results/<id>/metrics.json
         encoder: pal
@@ -33,8 +40,10 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
         head_config: CONFIG
         cfg_options: {KEY: VALUE} # replaces DEFAULT_HEAD_OPTIONS for mim train/test;
         extra_cfg_options: {...}  # added to them; {features}, {annotations},
-                                  # {train_annotations}, {predictions}, {feature_dim}
-                                  # are filled in per row
+                                  # {train_annotations}, {val_annotations},
+                                  # {predictions}, {feature_dim} are filled in per row
+        checkpoint: last          # or best: test the config's save_best checkpoint
+                                  # (only when it validates on a split not reported)
         reference: [gtad_tsp_anet_opentad]
 """
 from __future__ import annotations
@@ -50,6 +59,8 @@ from pal_eval.encoders.registry import ENCODERS
 from pal_eval.errors import InputError
 
 TASKS = ('detection', 'proposal', 'grounding')
+#: the encoders of the calibration rows (pal_eval.calibration): no features, oracle features
+FLOOR, ORACLE = 'floor', 'oracle'
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,8 @@ class Plan:
     references: dict[str, list[str]] = field(default_factory=dict)  # row id -> reference ids
     annotations: dict[str, tuple[str, str]] = field(default_factory=dict)  # feature dir ->
     # (annotation file, subset) whose videos must all have features
+    info: dict[str, dict] = field(default_factory=dict)  # row id -> encoder, dataset, task,
+    # head_config, predictions, annotations, subset (what the calibrated tables read)
 
     def stage(self, stage_id: str) -> Stage:
         """The stage with id ``stage_id``."""
@@ -127,9 +140,9 @@ DEFAULT_HEAD_OPTIONS = {
     'val_dataloader.dataset.feature_dir': '{features}',
     'test_dataloader.dataset.feature_dir': '{features}',
     'train_dataloader.dataset.ann_file': '{train_annotations}',
-    'val_dataloader.dataset.ann_file': '{annotations}',
+    'val_dataloader.dataset.ann_file': '{val_annotations}',
     'test_dataloader.dataset.ann_file': '{annotations}',
-    'val_evaluator.ann_file': '{annotations}',
+    'val_evaluator.ann_file': '{val_annotations}',
     'test_evaluator.ann_file': '{annotations}',
     'test_evaluator.dump_path': '{predictions}',
 }
@@ -169,6 +182,7 @@ FULL_SCALE_SPEC: dict = {
             'annotations': '{data_root}/thumos14/annotations/thumos14.json',
             'class_scores': '{data_root}/thumos14/annotations/untrimmednet_test_scores.json',
             'subset': 'test',
+            'train_subset': 'validation',  # THUMOS14 trains on its validation videos
             'extract_config':
                 project_config('extraction/extract_*_thumos14.py')},
         'charades_sta': {
@@ -181,6 +195,7 @@ FULL_SCALE_SPEC: dict = {
         'activitynet_captions': {  # the ActivityNet videos, so their features are reused
             'annotations': '{data_root}/activitynet_captions/val_2.json',
             'train_annotations': '{data_root}/activitynet_captions/train.json',
+            'val_annotations': '{data_root}/activitynet_captions/val_1.json',
             'subset': 'test',
             'features_from': 'activitynet'},
     },
@@ -245,6 +260,9 @@ def _feature_dim_from_meta(features: str) -> str:
 def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
     """The CPU-sized spec on a synthetic benchmark folder (``pal-eval synth --out DIR``).
 
+    Heads train on ``training``, select their checkpoint on ``validation`` and are
+    reported on ``testing`` (grounding: ``train`` / ``val`` / ``test``).
+
     Args:
         synth_dir: The folder (layout in docs/DEVELOPING.md).
         seed: Seed of every training stage and of the random-init encoder. 0 is the
@@ -253,7 +271,8 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
 
     Returns:
         A spec for :func:`build_plan` with the CPU configs and one row per
-        (encoder, task): BMN proposals, G-TAD detection, 2D-TAN grounding.
+        (encoder, task): BMN proposals, G-TAD detection, 2D-TAN grounding;
+        :func:`build_plan` adds the floor and oracle rows.
     """
     root = str(synth_dir)
     spec = {
@@ -262,13 +281,15 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
             'synthetic_anet': {
                 'videos': f'{root}/videos',
                 'annotations': f'{root}/annotations/activitynet.json',
-                'subset': 'validation',
+                'subset': 'testing',
+                'train_subset': 'training',
                 'extract_config':
                 project_config('extraction/extract_*_synthetic.py')},
             'synthetic_grounding': {
                 'videos': f'{root}/videos',
                 'annotations': f'{root}/annotations/grounding_test.json',
                 'train_annotations': f'{root}/annotations/grounding_train.json',
+                'val_annotations': f'{root}/annotations/grounding_val.json',
                 'subset': 'test',
                 'features_from': 'synthetic_anet'},
         },
@@ -291,14 +312,14 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
     for encoder in ('pal', 'mocov2', 'random', *(['tac'] if with_tac else [])):
         spec['rows'] += [
             {'id': f'{encoder}_bmn_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
-             'task': 'proposal',
+             'task': 'proposal', 'checkpoint': 'best',
              'head_config': project_config('proposal/bmn_*_synthetic.py')},
             {'id': f'{encoder}_gtad_synthetic', 'encoder': encoder, 'dataset': 'synthetic_anet',
-             'task': 'detection',
+             'task': 'detection', 'checkpoint': 'best',
              'head_config': project_config('detection/gtad_*_synthetic.py'),
              'extra_cfg_options': GTAD_SYNTHETIC_OPTIONS},
             {'id': f'{encoder}_tan2d_synthetic', 'encoder': encoder,
-             'dataset': 'synthetic_grounding', 'task': 'grounding',
+             'dataset': 'synthetic_grounding', 'task': 'grounding', 'checkpoint': 'best',
              'head_config': project_config('grounding/tan2d_*_synthetic-grounding.py'),
              'extra_cfg_options': TAN2D_OPTIONS},
         ]
@@ -311,6 +332,58 @@ def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
                 encoder['seed'] = int(seed)
         for row in spec['rows']:
             row['extra_cfg_options'] = {**row.get('extra_cfg_options', {}), **seeded}
+    return spec
+
+
+def row_suffix(row: Mapping) -> str:
+    """A row id without its encoder prefix: what rows of one head on one data set share.
+
+    Examples:
+        >>> row_suffix({'id': 'pal_bmn_anet', 'encoder': 'pal'})
+        'bmn_anet'
+    """
+    prefix = f'{row["encoder"]}_'
+    return row['id'][len(prefix):] if row['id'].startswith(prefix) else row['id']
+
+
+def add_calibration_rows(spec: Mapping) -> dict:
+    """The spec with a floor and an oracle row for every (data set, task, head config).
+
+    The floor row (encoder ``floor``) scores the best fixed prediction learned from the
+    training ground truth (``pal-eval calibrate floor``); the oracle row (encoder
+    ``oracle``) trains the same head config on oracle features (``pal-eval calibrate
+    oracle``). Rows are added after the spec's own rows of that head, with ids
+    ``floor_<suffix>`` / ``oracle_<suffix>`` (:func:`row_suffix`); rows the spec already
+    has are kept as they are. ``calibration: false`` in the spec turns this off.
+
+    Examples:
+        >>> spec = add_calibration_rows(FULL_SCALE_SPEC)
+        >>> [r['id'] for r in spec['rows'] if r['id'].endswith('_bmn_anet')][-2:]
+        ['floor_bmn_anet', 'oracle_bmn_anet']
+    """
+    spec = copy.deepcopy(dict(spec))
+    if spec.get('calibration', True) is False:
+        return spec
+    encoders = spec.setdefault('encoders', {})
+    encoders.setdefault(FLOOR, {'floor': True})
+    encoders.setdefault(ORACLE, {'oracle': True})
+    rows = spec.get('rows', [])
+    present = {r.get('id') for r in rows}
+    templates: dict[tuple, dict] = {}
+    for row in rows:
+        if row.get('encoder') in (FLOOR, ORACLE) or 'head_config' not in row:
+            continue
+        key = (row.get('dataset'), row.get('task'), row['head_config'])
+        templates.setdefault(key, row)
+    for template in templates.values():
+        suffix = row_suffix(template)
+        for encoder in (FLOOR, ORACLE):
+            row_id = f'{encoder}_{suffix}'
+            if row_id not in present:
+                extra = {k: v for k, v in template.items()
+                         if k not in ('id', 'encoder', 'reference')}
+                rows.append({**extra, 'id': row_id, 'encoder': encoder})
+                present.add(row_id)
     return spec
 
 
@@ -339,7 +412,7 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
     """
     work = str(work_dir)
     check_spec(spec, spec_path)
-    spec = _fill(copy.deepcopy(dict(spec)), {'{data_root}': data_root, '{work_dir}': work})
+    spec = _fill(add_calibration_rows(spec), {'{data_root}': data_root, '{work_dir}': work})
     data, encoders = spec.get('data', {}), spec.get('encoders', {})
     all_rows = spec.get('rows', [])
     ids = [r.get('id') for r in all_rows]
@@ -371,13 +444,18 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
         if dataset not in data:
             raise InputError(spec_path, f'unknown data set {dataset!r}', record=row_id,
                              record_kind='row', field='dataset')
-        chain = _feature_stages(encoder, encoders[encoder], dataset, data, work, spec_path,
-                                row_id)
-        features = chain[-1].outputs[0] if chain else _given_features(data, dataset)
         head_dir = f'{work}/heads/{row_id}'
         predictions = f'{head_dir}/predictions.json'
-        head = _head_stage(row, data[dataset], features, head_dir, predictions,
-                           needs=tuple(s.id for s in chain[-1:]))
+        if encoders[encoder].get('floor'):
+            chain = _floor_stages(row, data, spec, work, spec_path)
+            head = chain.pop()
+            features = None
+        else:
+            chain = _feature_stages(encoder, encoders[encoder], dataset, data, work,
+                                    spec_path, row_id, spec)
+            features = chain[-1].outputs[0] if chain else _given_features(data, dataset)
+            head = _head_stage(row, data[dataset], features, head_dir, predictions,
+                               needs=tuple(s.id for s in chain[-1:]))
         results = f'{work}/results/{row_id}/metrics.json'
         evaluate = _evaluate_stage(row, data[dataset], predictions, results, head.id)
         row_stages = [*chain, head, evaluate]
@@ -386,21 +464,26 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
         plan.rows[row_id] = [s.id for s in row_stages]
         plan.results[row_id] = results
         plan.references[row_id] = list(row.get('reference', []))
-        plan.annotations[features] = (data[dataset]['annotations'],
-                                      data[dataset].get('subset', ''))
+        plan.info[row_id] = {'encoder': encoder, 'dataset': dataset, 'task': row['task'],
+                             'head_config': row['head_config'], 'predictions': predictions,
+                             'annotations': data[dataset]['annotations'],
+                             'subset': data[dataset].get('subset')}
+        if features:
+            plan.annotations[features] = (data[dataset]['annotations'],
+                                          data[dataset].get('subset', ''))
     plan.stages.extend(stages.values())
     return plan
 
 
 #: the keys each part of a spec accepts (schema in the module docstring)
 SPEC_KEYS: dict[str, tuple[str, ...]] = {
-    '': ('data', 'encoders', 'rows'),
-    'data': ('videos', 'annotations', 'subset', 'extract_config', 'features',
-             'train_annotations', 'class_scores', 'features_from'),
+    '': ('data', 'encoders', 'rows', 'calibration'),
+    'data': ('videos', 'annotations', 'subset', 'train_subset', 'extract_config', 'features',
+             'train_annotations', 'val_annotations', 'class_scores', 'features_from'),
     'encoders': ('pretrain_config', 'gpus', 'cfg_options', 'features_only', 'export',
-                 'checkpoint', 'encoder', 'extract_config', 'seed'),
+                 'checkpoint', 'encoder', 'extract_config', 'seed', 'oracle', 'floor'),
     'rows': ('id', 'encoder', 'dataset', 'task', 'head_config', 'cfg_options',
-             'extra_cfg_options', 'reference'),
+             'extra_cfg_options', 'reference', 'checkpoint'),
 }
 
 
@@ -459,10 +542,74 @@ def _given_features(data: Mapping, dataset: str) -> str:
     return data[source].get('features', '')
 
 
+def _task_of_datasets(spec: Mapping) -> dict[str, str]:
+    """Data set -> the task its rows run (what kind of annotations it holds)."""
+    return {row['dataset']: row['task'] for row in spec.get('rows', [])
+            if 'dataset' in row and 'task' in row}
+
+
+def _oracle_stage(source: str, data: Mapping, spec: Mapping, work: str, spec_path: str,
+                  row_id: str) -> Stage:
+    """``pal-eval calibrate oracle`` for one video set, from every file annotating it."""
+    entry = data[source]
+    tasks = _task_of_datasets(spec)
+    action_files, grounding_files = [], []
+    for name, other in data.items():
+        if other.get('features_from', name) != source or name not in tasks:
+            continue
+        files = [other[k] for k in ('train_annotations', 'val_annotations', 'annotations')
+                 if other.get(k)]
+        target = grounding_files if tasks[name] == 'grounding' else action_files
+        target += [f for f in files if f not in target]
+    if entry.get('features'):  # pre-extracted features: their own time grid
+        grid, grid_inputs, configs = f' --like {_q(entry["features"])}', [entry['features']], ()
+    elif 'extract_config' in entry:
+        grid = f' --extract-config {_q(entry["extract_config"])}' + (
+            f' --videos {_q(entry["videos"])}' if entry.get('videos') else '')
+        grid_inputs = [entry['videos']] if entry.get('videos') else []
+        configs = (entry['extract_config'],)
+    else:
+        raise InputError(spec_path, 'missing (the oracle features follow its time grid; or '
+                         'give data.<set>.features)', record=source, record_kind='data set',
+                         field='extract_config')
+    features = f'{work}/features/{ORACLE}/{source}'
+    command = ('pal-eval calibrate oracle'
+               + ''.join(f' --gt {_q(f)}' for f in action_files)
+               + ''.join(f' --grounding {_q(f)}' for f in grounding_files)
+               + f'{grid} --out {_q(features)} --overwrite')
+    return Stage(id=f'{ORACLE}/{source}', kind='oracle', command=command, outputs=(features,),
+                 inputs=tuple([*action_files, *grounding_files, *grid_inputs]),
+                 configs=configs)
+
+
+def _floor_stages(row: Mapping, data: Mapping, spec: Mapping, work: str,
+                  spec_path: str) -> list[Stage]:
+    """``pal-eval calibrate floor`` for one row (and the oracle stage for durations)."""
+    entry = data[row['dataset']]
+    predictions = f'{work}/heads/{row["id"]}/predictions.json'
+    train = entry.get('train_annotations', entry['annotations'])
+    options = f' --train-subset {_q(entry["train_subset"])}' if entry.get('train_subset') else ''
+    if row['task'] != 'grounding' and entry.get('subset'):
+        options += f' --subset {_q(entry["subset"])}'
+    chain: list[Stage] = []
+    if str(entry['annotations']).lower().endswith('.txt'):  # Charades-STA: no durations
+        source = entry.get('features_from', row['dataset'])
+        chain.append(_oracle_stage(source, data, spec, work, spec_path, row['id']))
+        options += f' --durations-from {_q(chain[-1].outputs[0])}'
+    command = (f'pal-eval calibrate floor {row["task"]} --train-gt {_q(train)} '
+               f'--gt {_q(entry["annotations"])}{options} --out {_q(predictions)} --force')
+    return [*chain, Stage(id=f'head/{row["id"]}', kind='floor', command=command,
+                          outputs=(predictions,),
+                          inputs=tuple(dict.fromkeys([train, entry['annotations']])),
+                          needs=tuple(s.id for s in chain))]
+
+
 def _feature_stages(encoder: str, enc: Mapping, dataset: str, data: Mapping, work: str,
-                    spec_path: str, row_id: str) -> list[Stage]:
+                    spec_path: str, row_id: str, spec: Mapping | None = None) -> list[Stage]:
     """pretrain -> export -> extract for one (encoder, data set); [] for given features."""
     source = data[dataset].get('features_from', dataset)
+    if enc.get('oracle'):
+        return [_oracle_stage(source, data, spec or {}, work, spec_path, row_id)]
     if data[source].get('features') or enc.get('features_only'):
         if not data[source].get('features'):
             raise InputError(spec_path, f'encoder {encoder!r} needs data.{source}.features',
@@ -526,6 +673,7 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                 predictions: str, needs: tuple[str, ...]) -> Stage:
     values = {'{features}': features, '{annotations}': entry['annotations'],
               '{train_annotations}': entry.get('train_annotations', entry['annotations']),
+              '{val_annotations}': entry.get('val_annotations', entry['annotations']),
               '{class_scores}': entry.get('class_scores', ''),
               '{predictions}': predictions, '{work_dir}': head_dir}
     options = dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS))
@@ -536,11 +684,19 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                     else f'{k}={_q(str(v))}' for k, v in options.items())
     cfg = _q(row['head_config'])
     suffix = f' --cfg-options {opts}' if opts else ''
+    last = f'$(cat {_q(head_dir + "/last_checkpoint")})'
+    if row.get('checkpoint', 'last') == 'best':
+        # The config's save_best checkpoint, chosen on its validation split; only for
+        # configs whose validation split is not the reported one (the synthetic ones).
+        checkpoint = f'"${{best:-{last}}}"'
+        pick = f'best=$(ls -t {_q(head_dir)}/best_*.pth 2>/dev/null | head -n 1 || true) && '
+    else:
+        checkpoint, pick = f'"{last}"', ''
     command = (f'mim train mmaction2 {cfg} --work-dir {_q(head_dir)} --resume{suffix} && '
-               f'mim test mmaction2 {cfg} --checkpoint "$(cat {_q(head_dir + "/last_checkpoint")})"'
+               f'{pick}mim test mmaction2 {cfg} --checkpoint {checkpoint}'
                f' --work-dir {_q(head_dir)}{suffix}')
     # Data files the head reads: the annotations, plus those its options point at.
-    referenced = [entry[key] for key in ('train_annotations', 'class_scores')
+    referenced = [entry[key] for key in ('train_annotations', 'val_annotations', 'class_scores')
                   if key in entry and f'{{{key}}}' in raw_options.values()]
     inputs = (entry['annotations'], *referenced)
     return Stage(id=f'head/{row["id"]}', kind='head', command=command, outputs=(predictions,),

@@ -33,8 +33,9 @@ def _files(folder):
 def test_layout_is_the_documented_one(tiny_twice):
     folder = tiny_twice[0]
     for name in ('meta.json', 'annotations/activitynet.json', 'annotations/thumos14.json',
-                 'annotations/grounding_train.json', 'annotations/grounding_test.json',
-                 'annotations/charades_sta_train.txt', 'annotations/charades_sta_test.txt',
+                 'annotations/grounding_train.json', 'annotations/grounding_val.json',
+                 'annotations/grounding_test.json', 'annotations/charades_sta_train.txt',
+                 'annotations/charades_sta_val.txt', 'annotations/charades_sta_test.txt',
                  'unlabeled/list.txt'):
         assert (folder / name).is_file(), name
     database = json.loads((folder / 'annotations/activitynet.json').read_text())['database']
@@ -171,7 +172,7 @@ def test_disk_mask_area_and_torus_wrap():
 def test_grounding_sentences_name_colour_shape_and_motion(tiny_twice):
     folder = tiny_twice[0]
     ann = load_actions(folder / 'annotations/activitynet.json')
-    for split, subset in (('train', 'training'), ('test', 'validation')):
+    for subset, split in synthetic.GROUNDING_SPLITS.items():
         queries = load_queries(folder / f'annotations/grounding_{split}.json',
                                subset=split).queries
         sta = load_queries(folder / f'annotations/charades_sta_{split}.txt').queries

@@ -227,7 +227,7 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
 
     _write_tiny_benchmark(tmp_path)
     config = tmp_path / 'bmn_tiny.py'
-    base = repo_root / 'configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py'
+    base = repo_root / 'configs/proposal/bmn_feat_1xb4-t64-20e_synthetic.py'
     config.write_text(
         f"_base_ = ['{base}']\n"
         f"feature_dir = '{tmp_path / 'features'}'\n"
@@ -239,7 +239,7 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
         "test_dataloader = val_dataloader\n"
         "val_evaluator = dict(ann_file=ann_file)\n"
         "test_evaluator = dict(ann_file=ann_file, dump_path=None)\n"
-        "train_cfg = dict(max_epochs=2, val_interval=2)\n")
+        "train_cfg = dict(max_epochs=2, val_begin=1, val_interval=2)\n")
     work_dir = tmp_path / 'work'
     proc = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir], cwd=tmp_path,
                    timeout=240)

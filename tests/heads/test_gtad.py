@@ -349,7 +349,7 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
 
     _write_tiny_benchmark(tmp_path)
     config = tmp_path / 'gtad_tiny.py'
-    base = repo_root / 'configs/detection/gtad_feat_1xb4-t32-20e_synthetic.py'
+    base = repo_root / 'configs/detection/gtad_feat_1xb4-t64-16e_synthetic.py'
     config.write_text(
         f"_base_ = ['{base}']\n"
         f"feature_dir = '{tmp_path / 'features'}'\n"

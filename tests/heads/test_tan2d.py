@@ -652,6 +652,7 @@ def synthetic_config_options(root, feature_dir='features/random', feat_dim=FEAT_
                     f'{split}_dataloader.dataset.feature_dir={feature_dir}']
     for split in ('val', 'test'):
         options.append(f'{split}_evaluator.ann_file={root}/annotations/grounding_test.json')
+        options.append(f'{split}_dataloader.dataset.ann_file=annotations/grounding_test.json')
     return ['--cfg-options', *options]
 
 
@@ -660,12 +661,12 @@ def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
     from tests.mim_utils import run_mim
 
     config = repo_root / 'configs' / 'grounding' / \
-        'tan2d_feat_1xb8-16x16-4e_synthetic-grounding.py'
+        'tan2d_feat_1xb8-16x16-30e_synthetic-grounding.py'
     write_synthetic_benchmark(tmp_path / 'synth')
     work_dir = tmp_path / 'work'
     options = synthetic_config_options(tmp_path / 'synth')
     train = run_mim(['train', 'mmaction2', config, '--work-dir', work_dir, *options,
-                     'train_cfg.max_epochs=1'], cwd=tmp_path)
+                     'train_cfg.max_epochs=1', 'train_cfg.val_begin=1'], cwd=tmp_path)
     assert 'R@1,IoU=0.5' in train.stdout + train.stderr   # in-loop validation ran
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.exists()

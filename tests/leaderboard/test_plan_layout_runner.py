@@ -27,14 +27,17 @@ def test_full_scale_plan_order_and_sharing():
     plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/data')
     ids = [s.id for s in plan.stages]
     assert len(ids) == len(set(ids))
-    # 8 encoders (PAL, MoCoV2, random, TAC, CoCLR, XDC, VideoMoCo, RSPNet) x 5 rows; PAL,
-    # MoCoV2 and TAC pretrain once each, PAL and MoCoV2 export (TAC's recognizer checkpoint
-    # is extracted as it is); one extraction per (encoder, video set: ActivityNet Captions
-    # reuses the ActivityNet features); one head and one evaluation per row.
+    # 8 encoders (PAL, MoCoV2, random, TAC, CoCLR, XDC, VideoMoCo, RSPNet) x 5 rows, plus a
+    # floor and an oracle row per head; PAL, MoCoV2 and TAC pretrain once each, PAL and
+    # MoCoV2 export (TAC's recognizer checkpoint is extracted as it is); one extraction per
+    # (encoder, video set: ActivityNet Captions reuses the ActivityNet features), one
+    # oracle per video set; one head per encoder and oracle row, one floor per floor row,
+    # one evaluation per row.
     kinds = [s.kind for s in plan.stages]
     assert (kinds.count('pretrain'), kinds.count('export'), kinds.count('extract'),
-            kinds.count('head'), kinds.count('evaluate')) == (3, 2, 24, 40, 40)
-    assert len(plan.rows) == 40
+            kinds.count('oracle'), kinds.count('head'), kinds.count('floor'),
+            kinds.count('evaluate')) == (3, 2, 24, 3, 45, 5, 50)
+    assert len(plan.rows) == 50
     assert '/data/weights/CoCLR-k400-rgb-128-s3d.pth.tar' in \
         plan.stage('extract/coclr/activitynet').inputs
     assert plan.rows['pal_tan2d_anet_captions'][2] == 'extract/pal/activitynet'
@@ -86,8 +89,11 @@ def test_given_features_skip_pretraining_and_extraction():
             'rows': [{'id': 'tsp_gtad', 'encoder': 'tsp', 'dataset': 'anet',
                       'task': 'detection', 'head_config': 'c.py',
                       'reference': ['gtad_tsp_anet_opentad']}]}
-    plan = build_plan(spec, work_dir='w')
+    plan = build_plan(spec, work_dir='w', rows=['tsp_gtad'])
     assert [s.kind for s in plan.stages] == ['head', 'evaluate']
+    # its oracle row follows the given features' own time grid
+    oracle = build_plan(spec, work_dir='w', rows=['oracle_gtad']).stage('oracle/anet')
+    assert '--like /feats/tsp' in oracle.command and '/feats/tsp' in oracle.inputs
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').command
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').inputs
     assert plan.annotations == {'/feats/tsp': ('gt.json', 'validation')}
@@ -212,7 +218,7 @@ def test_dry_run_cli_exit_status(tmp_path, capsys):
 
 def _fake_executor(calls: list[str], fail_on: str | None = None):
     """Pretend to run a stage: record it and create the outputs its plan promises."""
-    def execute(command: str) -> int:
+    def execute(command: str, log_path=None, usage=None) -> int:
         calls.append(command)
         if fail_on and fail_on in command:
             return 3
@@ -243,11 +249,16 @@ def test_runner_resumes_and_reruns_changed_stages(tmp_path):
     with pytest.raises(PalEvalError, match='stage head/pal_gtad_synthetic failed'):
         run_plan(plan, work, execute=_fake_executor(calls, fail_on='heads/pal_gtad'),
                  log=lambda _: None)
-    assert len(calls) == 4  # pretrain, export, extract, then the failing head
+    # the longest chains first (pretrain -> export -> extract), then the heads; the run
+    # stops at the failing head: nothing starts after it
+    assert 'pretrain' in calls[0] and 'heads/pal_gtad' in calls[-1] and len(calls) == 5
     assert not is_done(work, plan.stage('head/pal_gtad_synthetic'))
     calls.clear()
     outcomes = run_plan(plan, work, execute=_fake_executor(calls), log=lambda _: None)
-    assert [o.status for o in outcomes] == ['skipped'] * 3 + ['ran'] * (len(plan.stages) - 3)
+    ran = {o.stage.id for o in outcomes if o.status == 'ran'}
+    assert ran == {'head/pal_gtad_synthetic', 'evaluate/pal_gtad_synthetic',
+                   'head/random_gtad_synthetic', 'evaluate/random_gtad_synthetic'}
+    assert len(outcomes) == len(plan.stages)
     calls.clear()
     assert {o.status for o in run_plan(plan, work, execute=_fake_executor(calls),
                                        log=lambda _: None)} == {'skipped'}
@@ -270,10 +281,10 @@ def test_runner_needs_outputs_not_just_exit_status(tmp_path):
 
 def test_run_cli_compares_with_reference(tmp_path, monkeypatch, capsys):
     spec = tmp_path / 'spec.yaml'
-    spec.write_text(json.dumps({
+    spec.write_text(json.dumps({  # no floor / oracle rows: the fake stages write no data
         'data': {'anet': {'annotations': 'gt.json', 'subset': 'validation',
                           'features': str(tmp_path / 'feats')}},
-        'encoders': {'tsp': {'features_only': True}},
+        'encoders': {'tsp': {'features_only': True}}, 'calibration': False,
         'rows': [{'id': 'tsp_bmn', 'encoder': 'tsp', 'dataset': 'anet', 'task': 'proposal',
                   'head_config': 'c.py', 'reference': ['bmn_tsp_anet_proposal_opentad']}]}))
     calls: list[str] = []
