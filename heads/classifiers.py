@@ -272,9 +272,13 @@ class FeatureVideoClassifier:
     def scores(self, video_id: str) -> np.ndarray:
         """The video's class probabilities ``[num_classes]`` (kept: windows share them)."""
         if video_id not in self._cache:
-            classifier, store = self._fit()
-            self._cache[video_id] = classifier.predict_scores(store.load(video_id).features)
+            _, store = self._fit()
+            self._cache[video_id] = self.score_features(store.load(video_id).features)
         return self._cache[video_id]
+
+    def score_features(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities of any video's features ``[T, C]`` (e.g. a new video's)."""
+        return self._fit()[0].predict_scores(features)
 
 
 class ProposalClassifier:
@@ -396,11 +400,16 @@ class ProposalFeatureClassifier:
 
     def segment_scores(self, video_id: str, segments: np.ndarray) -> np.ndarray:
         """Class probabilities ``[K, num_classes]`` of one video's segments (seconds)."""
-        classifier, store = self._fit()
+        _, store = self._fit()
         if self._video is None or self._video[0] != video_id:
             loaded = store.load(video_id)
             self._video = (video_id, loaded.features, loaded.centers)
-        return classifier.predict_scores(self._video[1], self._video[2], segments)
+        return self.score_segments(self._video[1], self._video[2], segments)
+
+    def score_segments(self, features: np.ndarray, centers: np.ndarray,
+                       segments: np.ndarray) -> np.ndarray:
+        """Class probabilities of segments of any video's features (e.g. a new video's)."""
+        return self._fit()[0].predict_scores(features, centers, segments)
 
 
 def build_video_classifier(config: Mapping):

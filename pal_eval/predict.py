@@ -387,9 +387,18 @@ class Predictor:
             self._note(f'class fusion skipped: the classifier\'s training data ({missing[0]}) '
                        'is not here; writing class-agnostic proposals (or pass --class-scores)')
             return None
-        classifier = _fit_video_classifier(fusion)
+        from heads.classifiers import build_video_classifier
+
+        # The head's own classifier, fitted on its training features; it scores the new
+        # videos' features (the head's would look them up in its training folder).
+        fusion.pop('top_k_classes', None)
+        classifier = build_video_classifier(fusion)
+        if getattr(classifier, 'per_proposal', False):
+            return {'taxonomy': classifier.taxonomy, 'top_k': top_k, 'per_proposal': True,
+                    'lookup': lambda video, segments: classifier.score_segments(
+                        video.features, video.centers, segments)}
         return {'taxonomy': classifier.taxonomy,
-                'lookup': lambda video: classifier.predict_scores(video.features),
+                'lookup': lambda video: classifier.score_features(video.features),
                 'top_k': top_k}
 
     # --------------------------------------------------------------- prediction
@@ -505,14 +514,21 @@ class Predictor:
                       'scores': _numpy(sample.pred_scores).reshape(-1),
                       'window': meta.get('window_start') is not None}
             if fused:
-                from pal_eval.postprocess.fusion import fuse_proposals_with_classes
+                from pal_eval.postprocess.fusion import (
+                    fuse_proposals_with_classes,
+                    fuse_proposals_with_proposal_classes,
+                )
 
                 video = store.load(record['video_id'])
-                record['segments'], record['scores'], record['labels'] = \
-                    fuse_proposals_with_classes(record['segments'], record['scores'],
-                                                self._fusion['lookup'](video),
-                                                self._fusion['taxonomy'],
-                                                top_k_classes=self._fusion['top_k'])
+                if self._fusion.get('per_proposal'):
+                    fuse, class_scores = fuse_proposals_with_proposal_classes, \
+                        self._fusion['lookup'](video, record['segments'])
+                else:
+                    fuse, class_scores = fuse_proposals_with_classes, \
+                        self._fusion['lookup'](video)
+                record['segments'], record['scores'], record['labels'] = fuse(
+                    record['segments'], record['scores'], class_scores,
+                    self._fusion['taxonomy'], top_k_classes=self._fusion['top_k'])
             records.append(record)
         evaluator = self.cfg.get('test_evaluator') or {}
         window_merge = {**DEFAULT_WINDOW_MERGE, **dict(evaluator.get('window_merge') or {})}
@@ -541,28 +557,6 @@ class Predictor:
                 'pretext': self.encoder_meta.get('pretext'),
                 'head': str(self.head_path), 'head_type': self.head_type, 'task': self.task,
                 'sampling': self.settings.policy.to_dict()}
-
-
-def _fit_video_classifier(fusion: Mapping):
-    """The built-in video classifier of a ``class_fusion`` config, fitted on its data.
-
-    The same fit as the head's own class fusion (:class:`~heads.classifiers.
-    VideoClassifier` on the training subset's dominant labels and features); kept here
-    because that one scores only videos of its training feature folder.
-    """
-    from heads.classifiers import VideoClassifier, dominant_labels
-    from pal_eval.data.annotations import load_actions
-    from pal_eval.data.features import FeatureStore
-
-    annotations = load_actions(fusion['ann_file'], fusion.get('subset', 'training'))
-    store = FeatureStore(fusion['feature_dir'])
-    labels = dominant_labels(annotations.instances)
-    features = {v: store.load(v).features for v in labels if v in store}
-    try:
-        return VideoClassifier.fit(features, labels, list(annotations.taxonomy))
-    except ValueError as exc:
-        raise PalEvalError(f'{fusion["ann_file"]}: cannot train the video classifier: '
-                           f'{exc}') from None
 
 
 def _numpy(value) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from pal_eval.errors import InputError
 from tests.mim_utils import BIN, _env
 
-CONFIG = 'configs/proposal/bmn_feat_1xb4-t32-6e_synthetic.py'
+CONFIG = 'configs/proposal/bmn_feat_1xb4-t64-20e_synthetic.py'
 
 
 @pytest.mark.slow

@@ -238,8 +238,8 @@ def grids_from_extract_config(config: str | os.PathLike,
         InputError: a clip setting missing from the config, or a video without frame
             count and fps under a sliding policy.
     """
-    from pal_eval.extraction.encoder import clip_settings_from_config, load_config
     from pal_eval.core.time_grid import uniform_centers
+    from pal_eval.extraction.encoder import clip_settings_from_config, load_config
     from pal_eval.extraction.equal_features import plan_centers  # the extractor's own grid
 
     cfg = load_config(config)

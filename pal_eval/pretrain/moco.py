@@ -83,8 +83,8 @@ def embedding_spread(embeddings: torch.Tensor) -> torch.Tensor:
     Examples:
         >>> float(embedding_spread(torch.ones(8, 4)))
         0.0
-        >>> round(float(embedding_spread(torch.eye(64))), 2)
-        0.99
+        >>> round(float(embedding_spread(torch.eye(64))), 2)  # unbiased std 1/8, x sqrt(64)
+        1.0
     """
     normalised = F.normalize(embeddings.detach().float(), dim=-1)
     if normalised.shape[0] < 2:

@@ -31,7 +31,7 @@ EXTRACT_CONFIG = 'configs/extraction/extract_palbackbone_1xb8-sliding-stride4_sy
 def benchmark(tmp_path_factory, repo_root):
     """Annotation files of the demo's benchmark and oracle features of all its videos."""
     from pal_eval.data import synthetic
-    from pal_eval.data.annotations import write_activitynet_gt, write_grounding_json
+    from pal_eval.data.annotations.writers import write_activitynet_gt, write_grounding_json
 
     root = tmp_path_factory.mktemp('oracle_benchmark')
     plan = synthetic.plan_benchmark('small', 0)
