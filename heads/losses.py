@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from mmaction.models.losses import BMNLoss
 from mmaction.registry import MODELS
 from torch import nn
 
@@ -138,6 +137,9 @@ class GTADLoss(nn.Module):
                 weight_pem_cls: float = 1.0
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(weighted total, tem, reg, cls)``; map channel 0 regresses, channel 1 classifies."""
+        # Imported here: ``import mmaction.models`` needs pal_eval's compat shims first.
+        from mmaction.models.losses import BMNLoss
+
         gt_iou_map = gt_iou_map * bm_mask
         reg = BMNLoss.pem_reg_loss(pred_bm[:, 0].contiguous(), gt_iou_map, bm_mask)
         cls = self.pem_cls_loss(pred_bm[:, 1].contiguous(), gt_iou_map, bm_mask)
