@@ -690,3 +690,39 @@ def test_reproducing_configs_hold_the_official_settings(repo_root):
     assert thumos.val_dataloader.dataset.subset == 'test'
     assert thumos.default_hooks.checkpoint.save_best is None
     assert anet.val_dataloader.dataset.subset == 'validation'
+
+
+def test_thumos14_pipeline_windows_to_400_detections(tmp_path):
+    """THUMOS14 reference order end to end (tiny sizes: T = 16, stride 8, D = 8): the
+    dataset's official windows -> G-TAD's per-window candidates (every anchor with
+    s + d + 1 < 16: 92) and Soft-NMS (top 20 here, >= 6 positions zeroed), class scores
+    deferred -> the metric's merge (one class-agnostic Soft-NMS, top 20) -> 20 x 2
+    detections per video, seconds on 0.1 s, scores on 6 decimals, none as long as 6
+    positions (3 s) before rounding."""
+    from mmengine.dataset import pseudo_collate
+
+    from pal_eval.data.datasets.localization import ThumosFeatureDataset
+    from pal_eval.evaluation.metrics import _collect, merge_windows
+
+    _write_tiny_benchmark(tmp_path)
+    dataset = ThumosFeatureDataset(str(tmp_path / 'anet.json'), str(tmp_path / 'features'),
+                                   subset='validation', temporal_scale=16, window_stride=8,
+                                   test_mode=True)
+    batch = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    model = GTAD(feat_dim=16, temporal_scale=16, max_duration=8, **TINY, candidates='all',
+                 kernel_2d=3, soft_nms=dict(sigma=0.46, top_k=20, max_length=6),
+                 class_fusion=dict(feature_dir=str(tmp_path / 'features'),
+                                   ann_file=str(tmp_path / 'anet.json'), top_k_classes=2,
+                                   after_window_merge=True)).eval()
+    out = model(batch['inputs'], batch['data_samples'], mode='predict')
+    assert all(len(s.pred_scores) == 20 and 'pred_labels' not in s for s in out)
+    assert all(np.all(np.diff(s.pred_segments, axis=1) < 3.0) for s in out)
+    records = [_collect(s.to_dict(), 'video_id', with_labels=True) for s in out]
+    merged = merge_windows(records, True, sigma=0.46, top_k=20, keep_last=False,
+                           stop_at_zero=True, round_seconds=1, round_scores=6)
+    assert {r['video_id'] for r in merged} == {'v08', 'v09', 'v10', 'v11'}
+    for record in merged:
+        assert len(record['labels']) == 40 and set(record['labels']) == {'a', 'b'}
+        np.testing.assert_allclose(record['segments'] * 10, np.round(record['segments'] * 10),
+                                   atol=1e-9)
+        np.testing.assert_allclose(record['scores'], np.round(record['scores'], 6), atol=0)
