@@ -659,7 +659,11 @@ class GTAD(BaseTemporalLocalizer):
             d, s = inference_cells(self.temporal_scale, self.max_duration)
             scores = maps[1][d, s].astype(np.float64) * maps[0][d, s].astype(np.float64)
             boundaries = np.stack([s, s + d + 1], 1).astype(np.float64)
-        kept, kept_scores = gaussian_soft_nms(boundaries, scores, **self.soft_nms)
+        if self.candidates == 'peaks' and len(scores) <= 1:
+            # anet:gtad_postprocess.py runs Soft_NMS only ``if len(df) > 1``.
+            kept, kept_scores = np.arange(len(scores)), scores
+        else:
+            kept, kept_scores = gaussian_soft_nms(boundaries, scores, **self.soft_nms)
         return self.to_seconds(boundaries[kept], kept_scores, metainfo)
 
 

@@ -281,6 +281,12 @@ def test_activitynet_candidates_are_the_peak_pairs_hand_worked():
     assert len(seconds) == 5
     assert {tuple(x) for x in seconds.tolist()} <= {(0, 1), (2, 3), (4, 5), (0, 3), (2, 5),
                                                      (0, 5)}
+    # A single pair (T = 3: only 0 -> 2) is kept: G-TAD runs Soft_NMS ``if len(df) > 1``.
+    single = GTAD(feat_dim=8, temporal_scale=3, max_duration=3, **TINY)
+    seconds, kept_scores = single.proposals_in_seconds(
+        np.stack([reg[:3, :3], cls[:3, :3]]), np.array([.9, .1, .1]), np.array([.1, .1, .9]),
+        {'duration': 3.0})
+    assert seconds.tolist() == [[0.0, 2.0]] and kept_scores.tolist() == [pytest.approx(0.2)]
 
 
 @pytest.mark.parametrize('seed', range(2))
