@@ -7,14 +7,26 @@
   scored boundary positions (``proposals_in_seconds``). The base owns
 
   - the loss, with one convention: the returned dict holds only the *weighted* parts
-    (``loss_tem``, ``loss_reg``, ``loss_cls``: mmaction2's ``BMNLoss`` with
+    (``loss_tem``, ``loss_reg``, ``loss_cls``: the loss module's parts, mmaction2's
+    ``BMNLoss`` for BMN and :class:`heads.losses.GTADLoss` for G-TAD, times
     ``loss_weights``), MMEngine sums them, so the logged ``loss`` is the one
     backpropagated;
-  - the targets, built from each sample's ``gt_bbox`` by :mod:`heads.targets`;
+  - the targets, built from each sample's ``gt_bbox`` (and metainfo) by
+    :mod:`heads.targets`;
   - ``predict``: raw outputs -> boundary positions -> seconds on the sample's time grid
     (``grid_centers``; without it, ``T`` equal bins over ``duration``) -> detections by
     class fusion when ``class_fusion`` is set (:mod:`heads.classifiers`: the video's top
-    classes, or each proposal's own with a per-proposal classifier).
+    classes, or each proposal's own with a per-proposal classifier). With
+    ``class_fusion=dict(after_window_merge=True, ...)`` a sliding-window sample keeps
+    its class-agnostic proposals and carries the video's class scores
+    (``pred_class_scores``, metainfo ``pred_taxonomy``, ``top_k_classes``): the metric
+    fuses after merging the video's windows, G-TAD THUMOS14's order
+    (:func:`pal_eval.postprocess.windows.merge_window_predictions`).
+
+Boundary positions become seconds by the sample's convention (metainfo ``boundary_at``,
+set by the dataset): ``'edge'`` (default) puts boundary ``b`` between snippets ``b - 1``
+and ``b`` (:mod:`pal_eval.core.time_grid`); ``'center'`` at the centre of snippet ``b``,
+G-TAD THUMOS14's frame ``5 (w + b)``.
 
 Prediction contract (read by :mod:`pal_eval.evaluation.metrics`): each data sample gets
 ``pred_segments`` (float64 ``[K, 2]`` seconds, best first), ``pred_scores`` ``[K]`` and,
@@ -78,28 +90,37 @@ class BaseTemporalLocalizer(BaseHead):
     Args:
         temporal_scale: ``T``, positions per sample.
         max_duration: ``D``, rows of the proposal map (``T`` for BMN).
-        loss: The loss config (mmaction2's ``BMNLoss``).
+        loss: The loss config (mmaction2's ``BMNLoss`` unless the subclass says otherwise).
         loss_weights: Weights of (temporal evaluation, IoU regression, classification).
         class_fusion: None (class-agnostic proposals) or a dict: ``top_k_classes``
-            (default 2) and the video classifier (:mod:`heads.classifiers`:
+            (default 2), ``after_window_merge`` (default False; module docstring) and the
+            video classifier (:mod:`heads.classifiers`:
             ``type='ScoreFileClassifier'``, ``score_file``, ``taxonomy`` or ``ann_file``;
             ``type='FeatureVideoClassifier'``, ``ann_file``, ``feature_dir``, ``subset``;
             ``type='ProposalFeatureClassifier'``: per-proposal classes, same keys).
             A sample's own ``class_scores`` (with its ``taxonomy``) come first.
+        duration_correction: None, or mmaction2's ``feature_extraction_interval`` (16):
+            positions become seconds as ``b / T x (frames // k x k) / frames x duration``
+            (``proposal_utils.py::post_processing``) with ``frames`` the metainfo's
+            ``duration_frame`` (or ``duration x fps``), instead of through ``grid_centers``:
+            for features that come without centre times (CUHK's 100-position ones).
         data_preprocessor, init_cfg: As in MMEngine.
     """
 
     def __init__(self, *, temporal_scale: int, max_duration: int, loss: dict | None = None,
                  loss_weights: Sequence[float] = (1.0, 10.0, 1.0),
-                 class_fusion: dict | None = None, data_preprocessor: dict | None = None,
-                 init_cfg: dict | None = None):
+                 class_fusion: dict | None = None, duration_correction: int | None = None,
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.temporal_scale, self.max_duration = temporal_scale, max_duration
         self.loss_module = MODELS.build(loss or dict(type='BMNLoss'))
         self.loss_weights = tuple(loss_weights)
+        self.duration_correction = None if duration_correction is None else int(
+            duration_correction)
         self.class_fusion = dict(class_fusion) if class_fusion is not None else None
         fusion = dict(self.class_fusion or {})
         self.top_k_classes = int(fusion.pop('top_k_classes', 2))
+        self.fuse_after_window_merge = bool(fusion.pop('after_window_merge', False))
         self.video_classifier = build_video_classifier(fusion) if self.class_fusion else None
         # Non-persistent: follows .to(device), stays out of checkpoints.
         self.register_buffer('bm_mask', proposal_map_mask(temporal_scale, max_duration),
@@ -109,7 +130,7 @@ class BaseTemporalLocalizer(BaseHead):
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
-    def sample_targets(self, gt_bbox: np.ndarray) -> tuple[np.ndarray, ...]:
+    def sample_targets(self, gt_bbox: np.ndarray, metainfo: dict) -> tuple[np.ndarray, ...]:
         """``(start [T], end [T], iou_map [D, T])`` of one sample (:mod:`heads.targets`)."""
         raise NotImplementedError
 
@@ -124,7 +145,7 @@ class BaseTemporalLocalizer(BaseHead):
 
     def targets(self, data_samples: Sequence) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Start, end and IoU-map targets of a batch, from each sample's ``gt_bbox``."""
-        per_sample = [self.sample_targets(_as_numpy(s.gt_instances['gt_bbox']))
+        per_sample = [self.sample_targets(_as_numpy(s.gt_instances['gt_bbox']), s.metainfo)
                       for s in data_samples]
         device = self.bm_mask.device
         return tuple(torch.stack([torch.as_tensor(np.ascontiguousarray(t[i]), dtype=torch.float32)
@@ -154,9 +175,16 @@ class BaseTemporalLocalizer(BaseHead):
                 sample.pred_labels = labels
             elif self.class_fusion is not None:
                 taxonomy, class_scores = self._class_scores(meta)
-                segments, scores, labels = fuse_proposals_with_classes(
-                    segments, scores, class_scores, taxonomy, top_k_classes=self.top_k_classes)
-                sample.pred_labels = labels
+                if self.fuse_after_window_merge and meta.get('window_start') is not None:
+                    # Fused by the metric once the video's windows are merged.
+                    sample.pred_class_scores = np.asarray(class_scores, dtype=np.float64)
+                    sample.set_metainfo(dict(pred_taxonomy=list(taxonomy),
+                                             top_k_classes=self.top_k_classes))
+                else:
+                    segments, scores, labels = fuse_proposals_with_classes(
+                        segments, scores, class_scores, taxonomy,
+                        top_k_classes=self.top_k_classes)
+                    sample.pred_labels = labels
             if 'video_id' not in meta:
                 sample.set_metainfo(dict(video_id=meta.get('video_name')))
             sample.pred_segments = segments
@@ -168,22 +196,43 @@ class BaseTemporalLocalizer(BaseHead):
                    ) -> tuple[np.ndarray, np.ndarray]:
         """Boundary positions ``[K, 2]`` -> seconds on the sample's grid, inside the video.
 
-        The grid is the sample's ``grid_centers`` (:mod:`pal_eval.core.time_grid`); without
-        them (no extraction metadata), ``T`` equal bins over ``duration`` (over ``[0, 1]``
-        without a duration either). Segments are clipped to ``[0, duration]``; those left
-        empty (wholly in a window's padding past the video end) are dropped.
+        The grid is the sample's ``grid_centers`` (:mod:`pal_eval.core.time_grid`), read
+        by its ``boundary_at`` convention (module docstring); without them (no extraction
+        metadata), ``T`` equal bins over ``duration`` (over ``[0, 1]`` without a duration
+        either); with ``duration_correction``, mmaction2's corrected duration. Segments are
+        clipped to ``[0, duration]``; those left empty (wholly in a window's padding past
+        the video end) are dropped.
         """
         duration = metainfo.get('duration')
         centers = metainfo.get('grid_centers')
-        if centers is None:
+        boundary_at = metainfo.get('boundary_at', 'edge')
+        if boundary_at not in ('edge', 'center'):
+            raise PalEvalError(f"boundary_at must be 'edge' or 'center', got {boundary_at!r}")
+        if self.duration_correction is not None:
+            seconds = boundaries / self.temporal_scale * self._corrected_duration(metainfo)
+        elif centers is None:
             seconds = boundaries / self.temporal_scale * (1.0 if duration is None
                                                           else float(duration))
         else:
-            seconds = boundary_to_seconds(boundaries, np.asarray(centers))
+            shift = 0.5 if boundary_at == 'center' else 0.0
+            seconds = boundary_to_seconds(boundaries + shift, np.asarray(centers))
         if duration is not None:
             seconds = seconds.clip(0.0, float(duration))
         inside = seconds[:, 1] > seconds[:, 0]
         return seconds[inside], scores[inside]
+
+    def _corrected_duration(self, metainfo: dict) -> float:
+        """mmaction2's ``duration_frame // k * k / duration_frame * duration_second``."""
+        duration = metainfo.get('duration')
+        frames = metainfo.get('duration_frame')
+        if frames is None and duration is not None and metainfo.get('fps'):
+            frames = round(float(duration) * float(metainfo['fps']))
+        if duration is None or not frames:
+            raise PalEvalError(f"video {metainfo.get('video_id')!r}: duration_correction="
+                               f'{self.duration_correction} needs the duration and the frame '
+                               'count (metainfo duration_frame, or fps)')
+        k = self.duration_correction
+        return float(int(frames) // k * k) / int(frames) * float(duration)
 
     def _class_scores(self, metainfo: dict) -> tuple[list[str], np.ndarray]:
         """The video's ``(taxonomy, class scores)``: from its metainfo, else the classifier."""

@@ -12,7 +12,9 @@ paper and mmaction2's ``BMN`` (whose checkpoints load with :func:`load_mmaction_
   confidence maps;
 * loss: TEM + 10 * PEM regression + PEM classification with the usual balancing
   (mmaction2's ``BMNLoss``, reused as is), on the labels of mmaction2's ``BMN``
-  (:func:`heads.targets.localization_labels`); ``forward``, the loss convention,
+  (:func:`heads.targets.localization_labels`: boundary anchors ``[(i - .5) / T,
+  (i + 1.5) / T]``, ``boundary_anchors='bmn'``; JJBOY's ``(i + .5) / T`` is
+  ``'centred'``); ``forward``, the loss convention,
   ``predict`` and class fusion are :class:`heads.base.BaseTemporalLocalizer`'s.
 
 **Why the BM layer is not mmaction2's.** mmaction2 multiplies the features ``[B, C, T]``
@@ -35,7 +37,7 @@ from mmaction.registry import MODELS
 from torch import nn
 
 from heads.base import BaseTemporalLocalizer
-from heads.targets import localization_labels
+from heads.targets import boundary_anchor_offsets, localization_labels
 from pal_eval.postprocess.soft_nms import bmn_soft_nms
 
 __all__ = ['BoundaryMatchingNetwork', 'boundary_matching_sample_matrix',
@@ -88,19 +90,24 @@ def boundary_matching_sample_matrix(temporal_scale: int = 100, num_samples: int 
 
 
 def candidate_proposals(start: np.ndarray, end: np.ndarray, reg_map: np.ndarray,
-                        cls_map: np.ndarray, peak_ratio: float = 0.5
+                        cls_map: np.ndarray, peak_ratio: float = 0.5,
+                        score: str = 'start*end*cls*reg'
                         ) -> tuple[np.ndarray, np.ndarray]:
     """BMN's candidate generation: boundary peaks paired, scored by the four maps.
 
     A position is a start (end) candidate if it is a local maximum of the start (end)
     probability or above ``peak_ratio`` times its maximum; position 0 is always a start
-    and ``T - 1`` always an end. Candidate ``[s, e]`` (``e = s + d + 1 < T``) scores
-    ``start[s] * end[e] * cls[d, s] * reg[d, s]``.
+    and ``T - 1`` always an end. Candidate ``[s, e]`` (``e = s + d + 1 < T``, ``d`` below
+    the map's ``D`` rows) scores ``start[s] * end[e] * cls[d, s] * reg[d, s]`` (BMN:
+    mmaction2's ``BMN._parse``) or ``cls[d, s] * reg[d, s]`` (``score='cls*reg'``: G-TAD's
+    ActivityNet inference, frostinassiky/gtad ``anet:gtad_inference.py``, which pairs the
+    peaks of its boundary heads by the same rule but does not score with them).
 
     Args:
         start, end: ``[T]`` probabilities.
-        reg_map, cls_map: ``[T, T]`` confidence maps (``[duration - 1, start]``).
+        reg_map, cls_map: ``[D, T]`` confidence maps (``[duration - 1, start]``).
         peak_ratio: Threshold relative to the maximum (0.5).
+        score: ``'start*end*cls*reg'`` (BMN) or ``'cls*reg'`` (G-TAD).
 
     Returns:
         ``(segments [K, 2] in boundary positions, scores [K])``.
@@ -120,18 +127,24 @@ def candidate_proposals(start: np.ndarray, end: np.ndarray, reg_map: np.ndarray,
             inner > peak_ratio * scores.max())
         return flags
 
+    if score not in ('start*end*cls*reg', 'cls*reg'):
+        raise ValueError(f"score must be 'start*end*cls*reg' or 'cls*reg', got {score!r}")
     start_flags, end_flags = peaks(start), peaks(end)
     start_flags[0], end_flags[-1] = True, True
-    duration, begin = np.meshgrid(np.arange(T), np.arange(T), indexing='ij')
+    duration, begin = np.meshgrid(np.arange(len(reg_map)), np.arange(T), indexing='ij')
     finish = begin + duration + 1
     ok = finish < T
     ok[ok] &= start_flags[begin[ok]] & end_flags[finish[ok]]
     d, s = duration[ok], begin[ok]
     e = s + d + 1
-    # Same operand order and dtype (the network's float32) as mmaction2, so that scores,
-    # and hence Soft-NMS ties and orders, are bit-identical; rows follow its double loop
-    # (duration outer, start inner).
-    scores = start[s] * end[e] * cls_map[d, s] * reg_map[d, s]
+    # Same operand order and dtype as the official code, so that scores, and hence
+    # Soft-NMS ties and orders, are bit-identical: mmaction2 multiplies the network's
+    # float32 values, G-TAD the float64 values it read back from its CSV files. Rows
+    # follow their double loop (duration outer, start inner).
+    if score == 'start*end*cls*reg':
+        scores = start[s] * end[e] * cls_map[d, s] * reg_map[d, s]
+    else:
+        scores = cls_map[d, s].astype(np.float64) * reg_map[d, s].astype(np.float64)
     return np.stack([s, e], axis=1).astype(np.float64), scores.astype(np.float64)
 
 
@@ -179,11 +192,15 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
             Soft-NMS (0.4, 0.5, 0.9).
         post_process_top_k: Proposals kept per sample (100).
         sampling_chunk: Channels per gather group in the BM layer (speed only).
+        boundary_anchors: Anchors of the start/end labels (:data:`heads.targets.
+            BOUNDARY_ANCHORS`): ``'bmn'`` (mmaction2's ``_temporal_anchors(-0.5, 1.5)``)
+            or ``'centred'`` (JJBOY's code since its commit da9e149).
         loss: Loss config (mmaction2's ``BMNLoss``).
         **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of TEM,
             PEM regression, PEM classification: (1, 10, 1)), ``class_fusion`` (optional
             detections by video-level class fusion, :mod:`heads.classifiers`),
-            ``data_preprocessor`` and ``init_cfg``.
+            ``duration_correction`` (mmaction2's ``frames // 16``), ``data_preprocessor``
+            and ``init_cfg``.
 
     Examples:
         >>> model = BoundaryMatchingNetwork(feat_dim=8, temporal_scale=16,
@@ -198,10 +215,13 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
                  hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
                  soft_nms_alpha: float = 0.4, soft_nms_low_threshold: float = 0.5,
                  soft_nms_high_threshold: float = 0.9, post_process_top_k: int = 100,
-                 sampling_chunk: int = 128, loss: dict | None = None, **kwargs):
+                 sampling_chunk: int = 128, boundary_anchors: str | tuple = 'bmn',
+                 loss: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=temporal_scale,
                          loss=loss, **kwargs)
         self.feat_dim = feat_dim
+        boundary_anchor_offsets(boundary_anchors)  # a wrong name fails here, not in training
+        self.boundary_anchors = boundary_anchors
         self.num_samples = num_samples
         self.soft_nms = dict(alpha=soft_nms_alpha, low_threshold=soft_nms_low_threshold,
                              high_threshold=soft_nms_high_threshold, top_k=post_process_top_k)
@@ -273,9 +293,9 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
         return confidence, start, end
 
     # ------------------------------------------------------------ targets, proposals
-    def sample_targets(self, gt_bbox: np.ndarray) -> tuple[np.ndarray, ...]:
+    def sample_targets(self, gt_bbox: np.ndarray, metainfo: dict) -> tuple[np.ndarray, ...]:
         """mmaction2 BMN's labels (:func:`heads.targets.localization_labels`), ``[T, T]`` map."""
-        labels = localization_labels(gt_bbox, self.temporal_scale)
+        labels = localization_labels(gt_bbox, self.temporal_scale, self.boundary_anchors)
         return labels['gt_start'], labels['gt_end'], labels['gt_iou_map']
 
     def proposals_in_seconds(self, maps: np.ndarray, start: np.ndarray, end: np.ndarray,

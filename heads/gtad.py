@@ -12,20 +12,27 @@ alignment; here every piece is plain PyTorch and runs on CPU and GPU:
 * :func:`align1d`: Align1D, RoIAlign in one dimension (linear interpolation, averaged
   over an adaptive sampling grid) done with index ops instead of a CUDA kernel;
 * :class:`SubGraphAlign` (SGAlign): each anchor ``(start s, duration d)`` becomes a
-  fixed-size feature from its interior (32 points) and its semantic context (4 points);
+  fixed-size feature from its interior and its semantic context (32 + 4 points in the
+  ActivityNet reference code, 16 + 16 in the THUMOS14 one);
 * :class:`SubGraphProjection`: SGAlign and the first 1x1 convolution of the proposal
   head, re-associated (project, then interpolate with the sparse :func:`align1d_matrix`):
   the same function at ~1/26 of the cost on ActivityNet sizes;
 * :class:`GTAD`: the network on :class:`heads.base.BaseTemporalLocalizer`, which owns
-  ``forward``, the loss (the paper's: mmaction2's BMN loss, temporal evaluation + 10 x
-  regression + classification, on :func:`heads.targets.gtad_targets`), ``predict``
-  (proposals or detections in seconds, in the metrics contract) and class fusion; G-TAD
-  adds only its network and how anchors become proposals (:meth:`GTAD.proposals_in_seconds`).
+  ``forward``, the loss convention (G-TAD's loss, :class:`heads.losses.GTADLoss`, on
+  :func:`heads.targets.gtad_targets`), ``predict`` (proposals or detections in seconds,
+  in the metrics contract) and class fusion; G-TAD adds only its network and how
+  anchors become proposals (:meth:`GTAD.proposals_in_seconds`);
+* :func:`load_official_gtad`: checkpoints of the reference code (``GTAD_best.pth.tar``).
+
+Reference code: frostinassiky/gtad, branch ``anet`` (ActivityNet, the class defaults)
+and ``master`` (THUMOS14, ``configs/detection/gtad_*_thumos14.py``); docs/heads.md lists
+each setting with its source file.
 
 Conventions (the same as BMN's): a window has ``T`` snippets; the proposal map has
 shape ``[D, T]`` where entry ``[d, s]`` is the proposal starting at snippet boundary
 ``s`` and ending at boundary ``s + d + 1`` (``D = T`` on ActivityNet, 64 of 256 on
-THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked.
+THUMOS14). Entries with ``s + d + 1 > T`` run past the window and are masked in
+training; inference, as the reference code, keeps ``s + d + 1 < T``.
 """
 from __future__ import annotations
 
@@ -37,13 +44,22 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import nn
 
+from heads import losses  # noqa: F401  (registers GTADLoss)
 from heads.base import BaseTemporalLocalizer
-from heads.targets import gtad_targets, valid_anchors
+from heads.bmn import candidate_proposals
+from heads.targets import (
+    boundary_anchor_offsets,
+    gtad_targets,
+    gtad_thumos14_iou_shift,
+    valid_anchors,
+)
+from pal_eval.errors import PalEvalError
 from pal_eval.postprocess.soft_nms import gaussian_soft_nms
 
 __all__ = [
     'knn_indices', 'gather_neighbours', 'GCNeXt', 'align1d', 'proposal_anchors',
-    'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'GTAD',
+    'SubGraphAlign', 'SubGraphProjection', 'align1d_matrix', 'GTAD', 'inference_cells',
+    'convert_official_gtad_state_dict', 'load_official_gtad',
 ]
 
 
@@ -253,31 +269,67 @@ def align1d_matrix(regions: torch.Tensor, num_points: int, length: int,
     return matrix.coalesce().float()
 
 
-def proposal_anchors(temporal_scale: int, max_duration: int,
-                     context_ratio: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sampling regions of the valid anchors of a ``[D, T]`` proposal map.
+def proposal_anchors(temporal_scale: int, max_duration: int, context_ratio: float = 0.5,
+                     invalid_anchors: str = 'dummy_roi') -> tuple[torch.Tensor, torch.Tensor]:
+    """Sampling regions of the anchors of a ``[D, T]`` proposal map.
 
     Anchor ``[d, s]`` covers snippets ``s .. s + d``; SGAlign samples it widened by
-    ``context_ratio`` of its length on each side (0.5 in the paper).
+    ``context_ratio`` of its length on each side (0.5 in the paper). Anchors running past
+    the window (``s + d >= T``) get, as in the reference code
+    (``GraphAlign._get_anchors``), the dummy region ``[0, 0]`` (``'dummy_roi'``: Align1D
+    widens it to ``[0, 1]`` and reads ``(1 - t) x[0] + t x[1]`` at ``t = (p + .5) / P``), or
+    are left out (``'zero'``: SGAlign writes zeros there).
 
     Args:
         temporal_scale: ``T``.
         max_duration: ``D``.
         context_ratio: Widening on each side, as a fraction of the anchor length.
+        invalid_anchors: ``'dummy_roi'`` or ``'zero'``.
 
     Returns:
-        ``(flat_index, regions)``: indices into the flattened ``[D * T]`` map of the valid
-        anchors, and their ``[A, 2]`` sampling regions ``(start, end)`` in snippet units.
+        ``(flat_index, regions)``: indices into the flattened ``[D * T]`` map of the
+        anchors read, and their ``[A, 2]`` sampling regions ``(start, end)`` in snippet
+        units.
+
+    Examples:
+        >>> index, regions = proposal_anchors(3, 2)
+        >>> index.tolist(), regions[4].tolist(), regions[5].tolist()  # [1, 1], [1, 2]
+        ([0, 1, 2, 3, 4, 5], [0.0, 3.0], [0.0, 0.0])
+        >>> proposal_anchors(3, 2, invalid_anchors='zero')[0].tolist()
+        [0, 1, 2, 3, 4]
     """
+    if invalid_anchors not in ('dummy_roi', 'zero'):
+        raise ValueError(f"invalid_anchors must be 'dummy_roi' or 'zero', got "
+                         f'{invalid_anchors!r}')
     duration, start = np.meshgrid(np.arange(max_duration), np.arange(temporal_scale),
                                   indexing='ij')
     valid = valid_anchors(temporal_scale, max_duration).reshape(-1)
-    length = (duration + 1).reshape(-1)[valid].astype(np.float64)
-    first = start.reshape(-1)[valid].astype(np.float64)
+    length = (duration + 1).reshape(-1).astype(np.float64)
+    first = start.reshape(-1).astype(np.float64)
     last = first + length - 1
     regions = np.stack([first - context_ratio * length, last + context_ratio * length], 1)
-    return (torch.from_numpy(np.flatnonzero(valid)),
-            torch.from_numpy(regions).float())
+    regions[~valid] = 0.0
+    read = valid if invalid_anchors == 'zero' else np.ones_like(valid)
+    return (torch.from_numpy(np.flatnonzero(read)),
+            torch.from_numpy(regions[read]).float())
+
+
+def inference_cells(temporal_scale: int, max_duration: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(d, s)`` of the anchors the reference inference enumerates: ``s + d + 1 < T``.
+
+    Both branches' ``gtad_inference.py`` loop ``for d in range(D): for s in range(T)`` and
+    keep ``end_index = s + d + 1 < T``: an anchor ending exactly at the window end is never
+    a proposal (training's mask keeps it). Same order (duration outer).
+
+    Examples:
+        >>> d, s = inference_cells(4, 4)
+        >>> list(zip(d.tolist(), s.tolist()))
+        [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (2, 0)]
+    """
+    duration, start = np.meshgrid(np.arange(max_duration), np.arange(temporal_scale),
+                                  indexing='ij')
+    keep = start + duration + 1 < temporal_scale
+    return duration[keep], start[keep]
 
 
 class SubGraphAlign(nn.Module):
@@ -286,27 +338,34 @@ class SubGraphAlign(nn.Module):
     Each anchor's sampling region is read twice with :func:`align1d`: the node features
     at ``inner_points`` bins and the mean of each node's semantic neighbours at
     ``context_points`` bins (the paper's "last layer context"). The result is laid out
-    as a ``[B, C * (inner + context), D, T]`` map; invalid anchors (running past the
-    window) are zero, which the following 3x3 convolutions see as padding.
+    as a ``[B, C * (inner + context), D, T]`` map, channel ``c * (inner + context) + p``
+    (the reference ``cat((inner, context), 2).view(bs, t, d, -1)``); invalid anchors
+    (running past the window) read the reference code's dummy region ``[0, 0]``
+    (:func:`proposal_anchors`), or zeros (``invalid_anchors='zero'``), which the
+    following convolutions see.
 
     Args:
         temporal_scale: ``T``.
         max_duration: ``D``.
-        inner_points: Bins for the anchor interior (32 in the paper).
-        context_points: Bins for the semantic context (4 in the paper); 0 disables it.
+        inner_points: Bins for the anchor interior (32 ActivityNet, 16 THUMOS14).
+        context_points: Bins for the semantic context (4 ActivityNet, 16 THUMOS14); 0
+            disables it.
         sampling_ratio: Align1D interpolations per bin (0: adaptive, the paper's).
         context_ratio: Anchor widening on each side (0.5 in the paper).
+        invalid_anchors: ``'dummy_roi'`` (reference) or ``'zero'``.
     """
 
     def __init__(self, temporal_scale: int, max_duration: int, *, inner_points: int = 32,
-                 context_points: int = 4, sampling_ratio: int = 0, context_ratio: float = 0.5):
+                 context_points: int = 4, sampling_ratio: int = 0, context_ratio: float = 0.5,
+                 invalid_anchors: str = 'dummy_roi'):
         super().__init__()
         self.temporal_scale = temporal_scale
         self.max_duration = max_duration
         self.inner_points = inner_points
         self.context_points = context_points
         self.sampling_ratio = sampling_ratio
-        flat_index, regions = proposal_anchors(temporal_scale, max_duration, context_ratio)
+        flat_index, regions = proposal_anchors(temporal_scale, max_duration, context_ratio,
+                                               invalid_anchors)
         self.register_buffer('flat_index', flat_index, persistent=False)
         self.register_buffer('regions', regions, persistent=False)
 
@@ -355,17 +414,20 @@ class SubGraphProjection(nn.Module):
         context_points: SGAlign bins of the semantic context (0: none).
         sampling_ratio: Align1D interpolations per bin (0: adaptive).
         context_ratio: Anchor widening on each side.
+        invalid_anchors: ``'dummy_roi'`` (reference) or ``'zero'`` (:class:`SubGraphAlign`).
         fused: Use the re-associated computation (False: SGAlign then the convolution).
     """
 
     def __init__(self, in_channels: int, out_channels: int, temporal_scale: int,
                  max_duration: int, *, inner_points: int = 32, context_points: int = 4,
-                 sampling_ratio: int = 0, context_ratio: float = 0.5, fused: bool = True):
+                 sampling_ratio: int = 0, context_ratio: float = 0.5,
+                 invalid_anchors: str = 'dummy_roi', fused: bool = True):
         super().__init__()
         self.fused = fused
         self.align = SubGraphAlign(temporal_scale, max_duration, inner_points=inner_points,
                                    context_points=context_points,
-                                   sampling_ratio=sampling_ratio, context_ratio=context_ratio)
+                                   sampling_ratio=sampling_ratio, context_ratio=context_ratio,
+                                   invalid_anchors=invalid_anchors)
         self.conv = nn.Conv2d(in_channels * (inner_points + context_points), out_channels, 1)
         self.points = (inner_points, context_points)
         for name, points in zip(('inner', 'context'), self.points):
@@ -412,7 +474,8 @@ class SubGraphProjection(nn.Module):
             anchors = anchors + torch.sparse.mm(matrix, projected)
         anchors = anchors.view(-1, batch, self.conv.out_channels).permute(1, 2, 0)
         bias = self.conv.bias.view(1, -1, 1)
-        # Invalid anchors see zero features in the unfused path, i.e. the bias alone.
+        # Anchors left out (invalid_anchors='zero') see zero features in the unfused path,
+        # i.e. the bias alone.
         out = bias.expand(batch, -1, self.align.max_duration * length).clone()
         out = out.index_copy(2, self.align.flat_index, anchors + bias)
         return out.view(batch, -1, self.align.max_duration, length)
@@ -426,38 +489,56 @@ class GTAD(BaseTemporalLocalizer):
     """G-TAD (Xu et al., CVPR 2020): sub-graph localization for temporal action detection.
 
     Snippet features go through GCNeXt blocks (temporal + semantic graph), two
-    GCNeXt-based boundary heads regularise training (start/end probabilities), and
-    SGAlign turns every anchor sub-graph into a feature scored by a small 2-D network:
-    channel 0 regresses the anchor's IoU with the ground truth, channel 1 classifies it
-    (IoU > 0.9). A proposal's score is ``regression x classification``, as in the
-    reference code; start/end probabilities are only a training signal.
+    GCNeXt-based boundary heads (start/end probabilities), and SGAlign turns every
+    anchor sub-graph into a feature scored by a small 2-D network: channel 0 regresses
+    the anchor's IoU with the ground truth, channel 1 classifies it (IoU > 0.9). A
+    proposal's score is ``classification x regression``, as in the reference code.
+
+    The defaults are those of the reference code's ActivityNet branch
+    (frostinassiky/gtad ``anet``); ``configs/detection/gtad_*_thumos14.py`` sets the
+    THUMOS14 branch's (``master``); docs/heads.md lists each with its source.
 
     Args:
         feat_dim: Input feature channels ``C`` (inputs are ``[B, C, T]``).
         temporal_scale: Snippets per window ``T`` (100 ActivityNet, 256 THUMOS14).
         max_duration: Longest anchor ``D`` in snippets (100 ActivityNet, 64 THUMOS14).
         hidden_dim_1d: GCNeXt channels (256 in the paper).
-        hidden_dim_2d: Channels of the 3x3 proposal convolutions (128).
+        hidden_dim_2d: Channels of the 2-D proposal convolutions (128).
         hidden_dim_3d: Channels of the first 1x1 proposal convolution (512).
         k: Semantic neighbours per snippet (3).
         groups: Cardinality of the GCNeXt bottlenecks (32).
         width_per_group: Channels per group of the bottlenecks (4: width 128).
         input_groups: Groups of the input 1-D convolution (4, as in the reference code).
-        inner_points: SGAlign bins of the anchor interior (32 in the THUMOS14 reference
-            code, 16 in the ActivityNet one).
-        context_points: SGAlign bins of the semantic context (4 THUMOS14, 16 ActivityNet).
+        inner_points: SGAlign bins of the anchor interior (``anet:gtad_lib/models.py::
+            GraphAlign``: 32; ``master``: 16).
+        context_points: SGAlign bins of the semantic context (ActivityNet 4, THUMOS14 16).
         sampling_ratio: Align1D interpolations per bin (0: adaptive).
+        kernel_2d: Kernel of the two middle proposal convolutions (``opts.py``
+            ``kern_2d``: 1 ActivityNet, 3 THUMOS14; padding ``kernel_2d // 2``).
+        invalid_anchors: What SGAlign reads for anchors past the window: the reference
+            code's dummy region (``'dummy_roi'``) or zeros (``'zero'``).
         boundary_width: Start/end target regions, in snippets (3).
+        boundary_anchors: Anchors of the start/end labels (:data:`heads.targets.
+            BOUNDARY_ANCHORS`): ``'bmn'`` (ActivityNet) or ``'centred'`` (THUMOS14).
+        iou_target_shift: None, or ``'gtad_thumos14'``: the IoU targets shifted as the
+            THUMOS14 code's frame offset does (:func:`heads.targets.gtad_thumos14_iou_shift`;
+            needs the samples' ``window_start``).
+        candidates: ``'peaks'`` (ActivityNet inference: BMN's start/end peak pairs of the
+            boundary heads, :func:`heads.bmn.candidate_proposals` scored ``cls x reg``)
+            or ``'all'`` (THUMOS14: every anchor with ``s + d + 1 < T``).
         fused_align: Compute SGAlign and the first 1x1 convolution re-associated
             (:class:`SubGraphProjection`); same result, a fraction of the cost.
-        loss_cls: The loss, mmaction2's ``BMNLoss`` (G-TAD trains with BMN's loss).
+        loss: The loss config (:class:`heads.losses.GTADLoss`: ActivityNet's balancing by
+            default; THUMOS14 ``pseudo_count=10``).
         soft_nms: Keyword arguments of G-TAD's Gaussian Soft-NMS
-            (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`): ``sigma`` 0.8 and
-            ``top_k`` 100 on ActivityNet, 0.46 and 200 on THUMOS14.
+            (:func:`pal_eval.postprocess.soft_nms.gaussian_soft_nms`, on boundary
+            positions), over the defaults ``sigma=0.8, top_k=100, keep_last=False,
+            stop_at_zero=True`` (ActivityNet; THUMOS14 ``sigma=0.46, top_k=200,
+            max_length=60``: 300 frames of 5-frame snippets).
         **kwargs: :class:`heads.base.BaseTemporalLocalizer`'s ``loss_weights`` (of
-            temporal evaluation, IoU regression, classification: (1, 10, 1)),
-            ``class_fusion`` (detections by video-level class fusion,
-            :mod:`heads.classifiers`; None: class-agnostic proposals),
+            temporal evaluation, IoU regression, classification: (1, 10, 1) ActivityNet,
+            (1, 1, 10) THUMOS14), ``class_fusion`` (detections by video-level class
+            fusion, :mod:`heads.classifiers`; None: class-agnostic proposals),
             ``data_preprocessor`` and ``init_cfg``.
 
     Examples:
@@ -471,15 +552,29 @@ class GTAD(BaseTemporalLocalizer):
     def __init__(self, feat_dim: int = 400, temporal_scale: int = 100, max_duration: int = 100,
                  hidden_dim_1d: int = 256, hidden_dim_2d: int = 128, hidden_dim_3d: int = 512,
                  k: int = 3, groups: int = 32, width_per_group: int = 4,
-                 input_groups: int = 4, inner_points: int = 32,
-                 context_points: int = 4, sampling_ratio: int = 0, boundary_width: float = 3.0,
-                 fused_align: bool = True, loss_cls: dict | None = None,
-                 soft_nms: dict | None = None, **kwargs):
+                 input_groups: int = 4, inner_points: int = 32, context_points: int = 4,
+                 sampling_ratio: int = 0, kernel_2d: int = 1,
+                 invalid_anchors: str = 'dummy_roi', boundary_width: float = 3.0,
+                 boundary_anchors: str | tuple = 'bmn', iou_target_shift: str | None = None,
+                 candidates: str = 'peaks', fused_align: bool = True,
+                 loss: dict | None = None, soft_nms: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=max_duration,
-                         loss=loss_cls, **kwargs)
+                         loss=loss or dict(type='GTADLoss'), **kwargs)
+        if candidates not in ('peaks', 'all'):
+            raise ValueError(f"candidates must be 'peaks' or 'all', got {candidates!r}")
+        if iou_target_shift not in (None, 'gtad_thumos14'):
+            raise ValueError(f"iou_target_shift must be None or 'gtad_thumos14', got "
+                             f'{iou_target_shift!r}')
+        if kernel_2d < 1 or kernel_2d % 2 == 0:
+            raise ValueError(f'kernel_2d must be odd and positive, got {kernel_2d}')
+        boundary_anchor_offsets(boundary_anchors)  # a wrong name fails here, not in training
         self.feat_dim = feat_dim
         self.boundary_width = boundary_width
-        self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}
+        self.boundary_anchors = boundary_anchors
+        self.iou_target_shift = iou_target_shift
+        self.candidates = candidates
+        self.soft_nms = {'sigma': 0.8, 'top_k': 100, 'keep_last': False, 'stop_at_zero': True,
+                         **(soft_nms or {})}
 
         def gcnext() -> GCNeXt:
             return GCNeXt(hidden_dim_1d, hidden_dim_1d, k=k, groups=groups,
@@ -496,12 +591,15 @@ class GTAD(BaseTemporalLocalizer):
         self.subgraph = SubGraphProjection(
             hidden_dim_1d, hidden_dim_3d, temporal_scale, max_duration,
             inner_points=inner_points, context_points=context_points,
-            sampling_ratio=sampling_ratio, fused=fused_align)
+            sampling_ratio=sampling_ratio, invalid_anchors=invalid_anchors, fused=fused_align)
+        pad = kernel_2d // 2
         self.proposal_head = nn.Sequential(
             nn.ReLU(inplace=True),
             nn.Conv2d(hidden_dim_3d, hidden_dim_2d, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, kernel_2d, padding=pad),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden_dim_2d, hidden_dim_2d, kernel_2d, padding=pad),
+            nn.ReLU(inplace=True),
             nn.Conv2d(hidden_dim_2d, 2, 1), nn.Sigmoid())
 
     # ----------------------------------------------------------------------------------
@@ -525,33 +623,142 @@ class GTAD(BaseTemporalLocalizer):
         return maps, start, end
 
     # ----------------------------------------------------------------------------------
-    def sample_targets(self, gt_bbox: np.ndarray) -> tuple[np.ndarray, ...]:
+    def sample_targets(self, gt_bbox: np.ndarray, metainfo: dict) -> tuple[np.ndarray, ...]:
         """G-TAD's targets of one window (:func:`heads.targets.gtad_targets`)."""
+        shift = 0.0
+        if self.iou_target_shift == 'gtad_thumos14':
+            if metainfo.get('window_start') is None:
+                raise PalEvalError(f"video {metainfo.get('video_id')!r}: iou_target_shift="
+                                   "'gtad_thumos14' needs window samples (window_start)")
+            shift = gtad_thumos14_iou_shift(metainfo['window_start'])
         return gtad_targets(gt_bbox, self.temporal_scale, self.max_duration,
-                            self.boundary_width)
+                            self.boundary_width, self.boundary_anchors, shift)
 
     def proposals_in_seconds(self, maps: np.ndarray, start: np.ndarray, end: np.ndarray,
                              metainfo: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Soft-NMS over the valid anchors of one window, then seconds.
+        """Candidates of one window -> Soft-NMS -> seconds.
 
-        Every valid anchor is a candidate scored ``cls x reg`` (the reference code's
-        score; start/end probabilities are only a training signal); G-TAD's Gaussian
-        Soft-NMS (``soft_nms``) keeps the best.
+        Candidates (``candidates``): the start/end peak pairs (ActivityNet) or every anchor
+        with ``s + d + 1 < T`` (THUMOS14), scored ``cls x reg`` (the reference code's
+        ``clr_score * reg_score``, in float64); then G-TAD's Gaussian Soft-NMS
+        (``soft_nms``) on integer boundary positions (the tIoUs are exact quotients).
 
         Args:
             maps: ``[2, D, T]`` regression and classification maps of the window.
-            start, end: ``[T]`` boundary probabilities (unused).
+            start, end: ``[T]`` boundary probabilities (read by ``'peaks'``).
             metainfo: The window's metadata (``grid_centers`` and/or ``duration``).
 
         Returns:
             ``(segments [K, 2] seconds, scores [K])``, best first; segments falling
             entirely in a window's padding past the video end are dropped.
         """
-        flat = self.subgraph.align.flat_index.cpu().numpy()
-        anchor_scores = (maps[0] * maps[1]).reshape(-1)[flat].astype(np.float64)
-        duration_index, start_index = np.divmod(flat, self.temporal_scale)
-        # Integer boundary positions: the shared float64 tIoU is then an exact quotient.
-        boundaries = np.stack([start_index, start_index + duration_index + 1], 1)
-        kept, kept_scores = gaussian_soft_nms(boundaries.astype(np.float64), anchor_scores,
-                                              **self.soft_nms)
+        if self.candidates == 'peaks':
+            boundaries, scores = candidate_proposals(start, end, maps[0], maps[1],
+                                                     score='cls*reg')
+        else:
+            d, s = inference_cells(self.temporal_scale, self.max_duration)
+            scores = maps[1][d, s].astype(np.float64) * maps[0][d, s].astype(np.float64)
+            boundaries = np.stack([s, s + d + 1], 1).astype(np.float64)
+        if self.candidates == 'peaks' and len(scores) <= 1:
+            # anet:gtad_postprocess.py runs Soft_NMS only ``if len(df) > 1``.
+            kept, kept_scores = np.arange(len(scores)), scores
+        else:
+            kept, kept_scores = gaussian_soft_nms(boundaries, scores, **self.soft_nms)
         return self.to_seconds(boundaries[kept], kept_scores, metainfo)
+
+
+# --------------------------------------------------------------------------------------
+# Reference-code checkpoints
+# --------------------------------------------------------------------------------------
+#: Reference module names -> ours (frostinassiky/gtad ``gtad_lib/models.py::GTAD``).
+_OFFICIAL_PREFIXES = (('backbone2.0.', 'backbone2.'), ('regu_s.', 'start_head.'),
+                      ('regu_e.', 'end_head.'), ('localization.0.', 'subgraph.conv.'),
+                      ('localization.2.', 'proposal_head.1.'),
+                      ('localization.4.', 'proposal_head.3.'),
+                      ('localization.6.', 'proposal_head.5.'),
+                      ('localization.8.', 'proposal_head.7.'), ('backbone1.', 'backbone1.'))
+#: SGAlign (inner, context) points by their sum: ``anet`` 32 + 4, ``master`` 16 + 16.
+_OFFICIAL_POINTS = {36: (32, 4), 32: (16, 16)}
+
+
+def convert_official_gtad_state_dict(state_dict: dict) -> dict:
+    """Rename a reference-code G-TAD state dict to :class:`GTAD`'s (``module.`` dropped).
+
+    GCNeXt's ``tconvs`` / ``sconvs`` are our ``temporal`` / ``semantic``; ``regu_s`` /
+    ``regu_e`` the start / end heads; ``localization.0`` SGAlign's projection
+    (``subgraph.conv``, whose input channels are ordered ``c * P + p`` in both), the
+    other convolutions of ``localization`` the proposal head. The reference model has no
+    buffers (its anchors are plain attributes).
+
+    Raises:
+        KeyError: a key that is not the reference model's.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        key = key.removeprefix('module.')
+        for old, new in _OFFICIAL_PREFIXES:
+            if key.startswith(old):
+                renamed = new + key[len(old):]
+                break
+        else:
+            raise KeyError(key)
+        out[renamed.replace('.tconvs.', '.temporal.').replace('.sconvs.', '.semantic.')] = value
+    return out
+
+
+def load_official_gtad(path, **kwargs) -> GTAD:
+    """Build a :class:`GTAD` holding the weights of a reference-code checkpoint.
+
+    ``GTAD_best.pth.tar`` / ``GTAD_checkpoint.pth.tar`` of frostinassiky/gtad
+    (``{'epoch', 'state_dict'}`` saved from ``nn.DataParallel``) or a bare state dict.
+    Widths, groups, the input size, the 2-D kernel and the SGAlign points (36 = 32 + 4,
+    ``anet``; 32 = 16 + 16, ``master``) are read from the weights; ``temporal_scale`` and
+    ``max_duration`` are not in them: give ``temporal_scale=256, max_duration=64`` (and the
+    other THUMOS14 settings of ``configs/detection/gtad_*_thumos14.py``) for a ``master``
+    checkpoint; the defaults are ActivityNet's.
+
+    Args:
+        path: The checkpoint file.
+        **kwargs: Other :class:`GTAD` arguments (override what the weights say).
+
+    Raises:
+        InputError: the file holds no reference G-TAD weights.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from pal_eval.errors import InputError
+
+    checkpoint = _load_checkpoint(str(path), map_location='cpu')
+    state = checkpoint.get('state_dict', checkpoint)
+    try:
+        converted = convert_official_gtad_state_dict(state)
+        stem = converted['backbone1.0.weight']                         # [H, C / 4, 3]
+        width = converted['backbone1.2.temporal.0.weight'].shape[0]
+        per_group = converted['backbone1.2.temporal.2.weight'].shape[1]
+        projection = converted['subgraph.conv.weight']                 # [H3, H * P, 1, 1]
+        hidden_2d = converted['proposal_head.1.weight'].shape[0]
+        kernel_2d = converted['proposal_head.3.weight'].shape[-1]
+    except KeyError as exc:
+        raise InputError(path, f'not a reference G-TAD checkpoint (key {exc.args[0]!r})',
+                         field='state_dict') from None
+    hidden_1d = stem.shape[0]
+    points = projection.shape[1] // hidden_1d
+    settings = dict(feat_dim=stem.shape[1] * 4, hidden_dim_1d=hidden_1d,
+                    hidden_dim_2d=hidden_2d, hidden_dim_3d=projection.shape[0],
+                    groups=width // per_group, width_per_group=per_group,
+                    kernel_2d=kernel_2d)
+    if points in _OFFICIAL_POINTS:
+        settings['inner_points'], settings['context_points'] = _OFFICIAL_POINTS[points]
+    settings.update(kwargs)
+    if settings.get('inner_points', 32) + settings.get('context_points', 4) != points:
+        raise InputError(path, f'SGAlign reads {points} points per channel: give '
+                         'inner_points and context_points that add up to it',
+                         field='state_dict')
+    model = GTAD(**settings)
+    try:
+        model.load_state_dict(converted, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise InputError(path, f'the weights do not fit GTAD({settings}): {first}',
+                         field='state_dict') from None
+    return model

@@ -503,9 +503,12 @@ class Predictor:
 
     def _action_predictions(self, samples: list, durations: Mapping[str, float],
                             store) -> list[VideoPrediction]:
-        from pal_eval.evaluation.metrics import DEFAULT_WINDOW_MERGE, merge_windows
+        from pal_eval.evaluation.metrics import merge_windows
 
         fused = self._fusion is not None
+        # G-TAD THUMOS14's order: windows merged class-agnostically, then fused.
+        after_merge = bool(((self.cfg.get('model') or {}).get('class_fusion') or {})
+                           .get('after_window_merge'))
         records = []
         for sample in samples:
             meta = sample.metainfo
@@ -513,7 +516,14 @@ class Predictor:
                       'segments': _numpy(sample.pred_segments).reshape(-1, 2),
                       'scores': _numpy(sample.pred_scores).reshape(-1),
                       'window': meta.get('window_start') is not None}
-            if fused:
+            if fused and after_merge and record['window'] and \
+                    not self._fusion.get('per_proposal'):
+                video = store.load(record['video_id'])
+                record.update(class_scores=np.asarray(self._fusion['lookup'](video),
+                                                      dtype=np.float64),
+                              taxonomy=list(self._fusion['taxonomy']),
+                              top_k_classes=self._fusion['top_k'])
+            elif fused:
                 from pal_eval.postprocess.fusion import (
                     fuse_proposals_with_classes,
                     fuse_proposals_with_proposal_classes,
@@ -531,8 +541,9 @@ class Predictor:
                     self._fusion['taxonomy'], top_k_classes=self._fusion['top_k'])
             records.append(record)
         evaluator = self.cfg.get('test_evaluator') or {}
-        window_merge = {**DEFAULT_WINDOW_MERGE, **dict(evaluator.get('window_merge') or {})}
-        merged = {r['video_id']: r for r in merge_windows(records, fused, **window_merge)}
+        merged = {r['video_id']: r for r in merge_windows(records, fused,
+                                                          **dict(evaluator.get('window_merge')
+                                                                 or {}))}
         return [VideoPrediction(v, float(d), merged[v]['segments'], merged[v]['scores'],
                                 merged[v].get('labels') if fused else None)
                 for v, d in durations.items() if v in merged]

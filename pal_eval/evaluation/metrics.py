@@ -48,8 +48,27 @@ from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
 __all__ = ['TemporalDetectionMetric', 'ProposalRecallMetric', 'GroundingRecallMetric']
 
 
-#: Soft-NMS merging the windows of one video (G-TAD's THUMOS14 settings).
+#: Soft-NMS merging the windows of one video (G-TAD's THUMOS14 sigma and count).
 DEFAULT_WINDOW_MERGE = {'sigma': 0.46, 'top_k': 200}
+#: Every key ``window_merge`` may set (:func:`pal_eval.postprocess.windows.
+#: merge_window_predictions`; G-TAD THUMOS14: ``keep_last=False, stop_at_zero=True,
+#: round_seconds=1, round_scores=6``).
+WINDOW_MERGE_KEYS = ('sigma', 'top_k', 'keep_last', 'stop_at_zero', 'round_seconds',
+                     'round_scores')
+
+
+def window_merge_settings(window_merge: dict | None) -> dict:
+    """``window_merge`` over :data:`DEFAULT_WINDOW_MERGE`; an unknown key is an error.
+
+    Examples:
+        >>> window_merge_settings({'top_k': 100})
+        {'sigma': 0.46, 'top_k': 100}
+    """
+    unknown = sorted(set(window_merge or {}) - set(WINDOW_MERGE_KEYS))
+    if unknown:
+        raise PalEvalError(f'window_merge: unknown key(s) {", ".join(unknown)} '
+                           f'(known: {", ".join(WINDOW_MERGE_KEYS)})')
+    return {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
 
 
 def sample_field(sample: Any, key: str, default: Any = None) -> Any:
@@ -90,7 +109,16 @@ def _collect(sample: Any, id_key: str, with_labels: bool) -> dict:
                            f'{scores.shape[0]} pred_scores')
     out = {id_key: str(record_id), 'segments': segments, 'scores': scores,
            'window': sample_field(sample, 'window_start') is not None}
-    if with_labels:
+    class_scores = sample_field(sample, 'pred_class_scores')
+    if with_labels and class_scores is not None and out['window']:
+        # Class-agnostic window proposals, fused once the video's windows are merged.
+        out['class_scores'] = _as_numpy(class_scores).reshape(-1)
+        out['taxonomy'] = [str(name) for name in sample_field(sample, 'pred_taxonomy', [])]
+        out['top_k_classes'] = int(sample_field(sample, 'top_k_classes', 2))
+        if len(out['taxonomy']) != len(out['class_scores']):
+            raise PalEvalError(f'{id_key} {record_id!r}: {len(out["class_scores"])} '
+                               f'pred_class_scores but {len(out["taxonomy"])} pred_taxonomy')
+    elif with_labels:
         labels = [str(label) for label in sample_field(sample, 'pred_labels', [])]
         if len(labels) != segments.shape[0]:
             raise PalEvalError(f'{id_key} {record_id!r}: {segments.shape[0]} pred_segments '
@@ -114,15 +142,17 @@ def _frame(results: Sequence[dict], id_key: str, with_labels: bool) -> pd.DataFr
     return pd.DataFrame(frame)
 
 
-def merge_windows(results: Sequence[dict], with_labels: bool, sigma: float,
-                  top_k: int) -> list[dict]:
+def merge_windows(results: Sequence[dict], with_labels: bool, **window_merge) -> list[dict]:
     """Merge the per-window results of a video (THUMOS-style sliding windows) into one.
 
     Only samples that are windows (their metainfo has ``window_start``, as the
     THUMOS-style feature dataset sets it) are merged; a video cut into several windows
     gets its windows' segments concatenated and suppressed again
-    (:func:`pal_eval.postprocess.windows.merge_window_predictions`), so a segment seen
-    by two overlapping windows is not counted twice.
+    (:func:`pal_eval.postprocess.windows.merge_window_predictions`, with
+    ``window_merge``'s settings), so a segment seen by two overlapping windows is not
+    counted twice. Windows that carry class scores instead of labels (``class_scores``,
+    ``taxonomy``, ``top_k_classes``: a head's ``class_fusion.after_window_merge``) are
+    merged class-agnostically, then fused: G-TAD THUMOS14's order.
     """
     from pal_eval.postprocess.windows import merge_window_predictions
 
@@ -133,10 +163,15 @@ def merge_windows(results: Sequence[dict], with_labels: bool, sigma: float,
             by_video.setdefault(result['video_id'], []).append(result)
         else:
             merged.append(result)
+    settings = window_merge_settings(window_merge)
     for video_id, parts in by_video.items():
+        deferred = with_labels and 'class_scores' in parts[0]
+        fusion = dict(class_scores=parts[0]['class_scores'], taxonomy=parts[0]['taxonomy'],
+                      top_k_classes=parts[0]['top_k_classes']) if deferred else {}
         segments, scores, labels = merge_window_predictions(
             [p['segments'] for p in parts], [p['scores'] for p in parts],
-            [p['labels'] for p in parts] if with_labels else None, sigma=sigma, top_k=top_k)
+            [p['labels'] for p in parts] if with_labels and not deferred else None,
+            **settings, **fusion)
         record = {'video_id': video_id, 'segments': segments, 'scores': scores}
         if with_labels:
             record['labels'] = labels
@@ -176,7 +211,7 @@ class _ActionMetric(BaseMetric):
                  dump_path: str | None, window_merge: dict | None, collect_device: str,
                  prefix: str | None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.window_merge = {**DEFAULT_WINDOW_MERGE, **(window_merge or {})}
+        self.window_merge = window_merge_settings(window_merge)
         self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
         self.only_processed_videos = only_processed_videos
         self.dump_path = dump_path
@@ -217,8 +252,10 @@ class TemporalDetectionMetric(_ActionMetric):
         only_processed_videos: Evaluate against the videos seen by ``process()`` only
             (quick validation on part of a split; not the official number).
         dump_path: Write the predictions here as an ActivityNet submission JSON.
-        window_merge: ``dict(sigma, top_k)`` of the Soft-NMS that merges the windows of a
-            video predicted window by window (THUMOS style; G-TAD's 0.46 / 200).
+        window_merge: Settings of the Soft-NMS that merges the windows of a video
+            predicted window by window (THUMOS style; :data:`WINDOW_MERGE_KEYS`: ``sigma``,
+            ``top_k`` (G-TAD's 0.46 / 200), the loop's ``keep_last`` / ``stop_at_zero``,
+            ``round_seconds`` / ``round_scores``).
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none: flat names).
     """
@@ -268,7 +305,8 @@ class ProposalRecallMetric(_ActionMetric):
         ar_at: AR@n points to report.
         only_processed_videos: Restrict the ground truth to the processed videos.
         dump_path: Write the proposals here as an ActivityNet submission JSON.
-        window_merge: ``dict(sigma, top_k)`` of the Soft-NMS merging a video's windows.
+        window_merge: Settings of the Soft-NMS merging a video's windows (as
+            :class:`TemporalDetectionMetric`'s).
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none).
     """

@@ -24,6 +24,22 @@ def test_window_starts_cover_every_feature():
     assert window_starts(513, 256, 128) == [0, 128, 256, 384]
 
 
+def test_window_starts_official():
+    """Issue 15 #5, G-TAD ``master:gtad_lib/dataset.py::_get_data`` (T = 256, stride 128,
+    skip 5): ``int((n + 128 - 256) / 128)`` windows every 128; n < 256: [0] (padded);
+    else a last window at n - 256 when n - last - 256 > int(256 / 5) = 51.
+    200 -> [0]; 256 -> [0] (remainder 0); 300 -> [0] (44 <= 51: snippets 256..299 are
+    never scored); 340 -> [0, 84] (84 > 51); 600 -> 3 windows, 88 > 51 -> [0, 128, 256,
+    344]; 563 -> remainder 51, not > 51 -> [0, 128, 256]."""
+    cases = {200: [0], 256: [0], 300: [0], 340: [0, 84], 600: [0, 128, 256, 344],
+             563: [0, 128, 256], 564: [0, 128, 256, 308]}
+    for n, expected in cases.items():
+        assert window_starts(n, 256, 128, last='official') == expected, n
+    assert window_starts(300, 256, 128) == [0, 128]      # 'cover': every feature scored
+    with pytest.raises(ValueError, match='last'):
+        window_starts(300, 256, 128, last='all')
+
+
 @pytest.fixture()
 def feature_folder(tmp_path, monkeypatch):
     """Two videos: v1 (40 s, 60 features), v2 (10 s, 5 features, no ground truth)."""
@@ -66,9 +82,12 @@ def test_activitynet_dataset_sample(feature_folder):
 
 
 def test_thumos_windows_cover_video(feature_folder):
+    """``windows='cover', gt_rule='coverage', boundary_at='edge'``: the former behaviour,
+    kept as named options."""
     with pytest.warns(UserWarning):
         ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
-                                  window_stride=16, test_mode=True)
+                                  window_stride=16, test_mode=True, windows='cover',
+                                  gt_rule='coverage', boundary_at='edge')
     v1 = [ds.get_data_info(i) for i in range(len(ds)) if ds.get_data_info(i)['video_id'] == 'v1']
     assert [w['window_start'] for w in v1] == [0, 16, 32]
     sample = ds[[i for i in range(len(ds))
@@ -78,10 +97,42 @@ def test_thumos_windows_cover_video(feature_folder):
     assert float(sample['inputs'][:, -4:].abs().sum()) == 0.0
     centers = sample['data_samples'].metainfo['grid_centers']
     np.testing.assert_allclose(np.diff(centers), 16 / 24.0)
+    assert sample['data_samples'].metainfo['boundary_at'] == 'edge'
     # [20, 36] s: boundaries at (20*24 - 8) / 16 + .5 = 30 and 54 -> window-relative
     # -2 and 22 of 32: clipped to 0, coverage 22/24 >= 0.75, kept.
     np.testing.assert_allclose(sample['data_samples'].gt_instances.gt_bbox.numpy(),
                                [[0.0, 22 / 32]], atol=1e-6)
+
+
+def test_thumos_windows_official(feature_folder):
+    """G-TAD THUMOS14's defaults. v1 (60 features, T = 32, stride 16): int((60 + 16 - 32) /
+    16) = 2 windows [0, 16], and 60 - 16 - 32 = 12 > int(32 / 5) = 6 adds 28. Ground truth
+    in edge positions: [4, 10] s -> [6, 15], [20, 36] s -> [30, 54]. Window 0: IoA 1 and
+    2/24 -> both kept unclipped, trains. Window 16: [6, 15] is outside (IoA 0), [30, 54]
+    -> [14, 38] is 18/24 = 0.75 inside: kept, but no IoA > 0.9: no training. Window 28:
+    [2, 26] wholly inside: trains. Fractions in the centre convention: half a position
+    earlier."""
+    with pytest.warns(UserWarning):
+        test_ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
+                                       window_stride=16, test_mode=True)
+    starts = [test_ds.get_data_info(i)['window_start'] for i in range(len(test_ds))
+              if test_ds.get_data_info(i)['video_id'] == 'v1']
+    assert starts == [0, 16, 28]
+    with pytest.warns(UserWarning):
+        ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
+                                  window_stride=16)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [(i['video_id'], i['window_start']) for i in infos] == [('v1', 0), ('v1', 28)]
+    np.testing.assert_allclose(infos[0]['gt_window'] * 32, [[5.5, 14.5], [29.5, 53.5]],
+                               atol=1e-9)
+    np.testing.assert_allclose(infos[1]['gt_window'] * 32, [[1.5, 25.5]], atol=1e-9)
+    assert infos[1]['gt_window_labels'] == ['run']
+    window_16 = next(i for i in range(len(test_ds))
+                     if test_ds.get_data_info(i)['window_start'] == 16)
+    sample = test_ds[window_16]['data_samples']
+    np.testing.assert_allclose(sample.gt_instances.gt_bbox.numpy() * 32, [[13.5, 37.5]],
+                               atol=1e-6)
+    assert sample.metainfo['boundary_at'] == 'center'
 
 
 @pytest.mark.parametrize('name', ['thumos14_test_groundtruth.csv', 'test_Annotation.csv'])
@@ -112,4 +163,5 @@ def test_thumos_dataset_reads_the_evaluators_csv(shared_annotations, tmp_path, n
     first = ds[0]['data_samples']  # video_test_0000004's first window: 0 .. 64 s
     assert len(first.metainfo['grid_centers']) == 64
     bbox = first.gt_instances.gt_bbox.numpy()
-    assert len(bbox) > 0 and bbox.min() >= 0.0 and bbox.max() <= 1.0
+    # G-TAD's rule keeps the segments overlapping the window at all, unclipped.
+    assert len(bbox) > 0 and np.all(bbox[:, 1] > 0.0) and np.all(bbox[:, 0] < 1.0)

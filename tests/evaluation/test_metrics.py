@@ -128,3 +128,36 @@ def test_grounding_metric_float32_times_take_missing_durations_from_samples(tmp_
         metric.process({}, [dict(sample)])
         results[precision] = metric.evaluate(size=1)['R@2,IoU=0.7']
     assert results == {'float64': 0.0, 'float32': 1.0}
+
+
+def test_detection_metric_fuses_after_merging_windows(gt_file, tmp_path):
+    """G-TAD THUMOS14's order (``class_fusion.after_window_merge``): the windows carry
+    class-agnostic proposals and the video's class scores; the metric merges them with one
+    Soft-NMS (G-TAD's loop: the last candidate of 'a', the decayed duplicate, is dropped),
+    then fuses the top-2 classes and rounds. Video 'a': [0, 10] .9 and .85 (tIoU 1:
+    decays to .85 exp(-1/.46) and is the last left), [20, 30] .6 -> 2 proposals x jump
+    (.8) / run (.2): .72, .48 / .18, .12. An unknown window_merge key is an error."""
+    from pal_eval.errors import PalEvalError
+
+    def window(start, segments, scores):
+        return {'video_id': 'a', 'window_start': start, 'pred_segments': np.array(segments),
+                'pred_scores': np.array(scores), 'pred_class_scores': np.array([.8, .2]),
+                'pred_taxonomy': ['jump', 'run'], 'top_k_classes': 2}
+
+    dump = tmp_path / 'out.json'
+    metric = METRICS.build(dict(
+        type='TemporalDetectionMetric', ann_file=str(gt_file), tiou_thresholds=[0.5],
+        only_processed_videos=True, dump_path=str(dump),
+        window_merge=dict(keep_last=False, stop_at_zero=True, round_seconds=1,
+                          round_scores=6)))
+    metric.process({}, [window(0, [[0, 10]], [0.9]),
+                        window(128, [[0, 10.04], [20, 30]], [0.85, 0.6])])
+    # Only 'a' was processed: its two jumps are both found (run is not among its classes).
+    assert metric.evaluate(size=2) == {'mAP@0.5': 1.0, 'average_mAP': 1.0}
+    results = json.loads(dump.read_text())['results']['a']
+    assert [(r['label'], r['score'], r['segment']) for r in results] == [
+        ('jump', 0.72, [0.0, 10.0]), ('jump', 0.48, [20.0, 30.0]),
+        ('run', 0.18, [0.0, 10.0]), ('run', 0.12, [20.0, 30.0])]
+    with pytest.raises(PalEvalError, match='window_merge: unknown key.*sgima'):
+        METRICS.build(dict(type='TemporalDetectionMetric', ann_file=str(gt_file),
+                           window_merge=dict(sgima=0.5)))

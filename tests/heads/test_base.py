@@ -34,14 +34,16 @@ def _sample(**meta) -> ActionDataSample:
 
 @pytest.mark.parametrize('model', _models(), ids=['bmn', 'gtad'])
 def test_logged_total_is_the_backpropagated_loss(model):
-    """The dict holds the weighted parts only: MMEngine's total is TEM + 10 REG + CLS."""
+    """The dict holds the weighted parts only: MMEngine's total is TEM + 10 REG + CLS,
+    the loss module's own weighted total (mmaction2's ``BMNLoss`` for BMN, ``GTADLoss``
+    for G-TAD, both (1, 10, 1) by default)."""
     x = torch.randn(2, 8, T)
     samples = [_sample(), _sample()]
     torch.manual_seed(1)
     losses = model(x, samples, mode='loss')
     assert set(losses) == {'loss_tem', 'loss_reg', 'loss_cls'}
     total, log_vars = model.parse_losses(losses)
-    # The same forward pass and balancing draws, through mmaction2's BMNLoss total.
+    # The same forward pass and balancing draws, through the loss module's total.
     torch.manual_seed(1)
     maps, start, end = model._forward(x)
     gt_start, gt_end, gt_iou = model.targets(samples)
@@ -82,3 +84,20 @@ def test_predict_contract_and_class_order(model):
     assert out.video_id == 'n' and out.pred_labels == ['y'] * k + ['x'] * k
     np.testing.assert_allclose(out.pred_scores[k:] / out.pred_scores[:k], 0.2 / 0.7)
     assert out.pred_segments.dtype == np.float64 and out.pred_segments.shape == (2 * k, 2)
+
+
+@pytest.mark.parametrize('model', _models(), ids=['bmn', 'gtad'])
+def test_boundary_at_center_gives_gtad_thumos14_frames(model):
+    """Issue 15 #14e: G-TAD THUMOS14 puts boundary s of window w at frame 5 (w + s), the
+    centre of snippet s (``master:gtad_inference.py``: ``xmin = s * 5 + offset``). With
+    snippet j centred at frame 5 j (25 fps: 0.2 j s), windows w = 0 and w = 6:
+    [s, e] -> [0.2 (w + s), 0.2 (w + e)] s; the edge convention is half a snippet
+    (2.5 frames, 0.1 s) earlier."""
+    boundaries = np.array([[0, 3], [2, 11]])
+    for w in (0, 6):
+        centers = 0.2 * (w + np.arange(T))
+        meta = {'duration': 100.0, 'grid_centers': centers}
+        center, _ = model.to_seconds(boundaries, np.ones(2), dict(meta, boundary_at='center'))
+        np.testing.assert_allclose(center * 25, 5 * (w + boundaries), atol=1e-9)
+        edge, _ = model.to_seconds(boundaries, np.ones(2), meta)
+        np.testing.assert_allclose(edge, np.maximum(center - 0.1, 0.0), atol=1e-9)  # >= 0 s

@@ -246,3 +246,42 @@ def test_cpu_config_trains_with_mim(tmp_path, repo_root):
     log = proc.stdout + proc.stderr
     assert 'AR@100' in log and 'AUC' in log, log[-2000:]
     assert list(work_dir.glob('best_AUC_epoch_*.pth'))
+
+
+def test_reproducing_config_holds_the_official_settings(repo_root):
+    """mmaction2 ``configs/localization/bmn/bmn_2xb8-400x100-9e_activitynet-feature.py``:
+    Adam 1e-3 / wd 1e-4, ``clip_grad=dict(max_norm=40, norm_type=2)``, 9 epochs,
+    MultiStepLR([7]); ``models/localizers/bmn.py``: boundary anchors (-0.5, 1.5), Soft-NMS
+    0.4 / 0.5 / 0.9, top 100; checkpoint ``save_best`` on the validation split."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(repo_root / 'configs/proposal/bmn_feat_1xb16-t100-9e_activitynet.py')
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3, weight_decay=1e-4)
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=40, norm_type=2)
+    assert cfg.train_cfg.max_epochs == 9 and cfg.param_scheduler[0].milestones == [7]
+    assert cfg.model.boundary_anchors == 'bmn'
+    assert (cfg.model.soft_nms_alpha, cfg.model.soft_nms_low_threshold,
+            cfg.model.soft_nms_high_threshold, cfg.model.post_process_top_k) == (0.4, 0.5,
+                                                                                 0.9, 100)
+    assert cfg.val_dataloader.dataset.subset == 'validation'
+
+
+def test_duration_correction_hand_worked():
+    """Issue 15 #14c, mmaction2 ``proposal_utils.py::post_processing``: 1000 frames, 40 s:
+    (1000 // 16 x 16) / 1000 x 40 = 39.68 s; boundary 50 of T = 100 -> 19.84 s (through
+    the grid of equal bins, without the correction: 20.0 s)."""
+    model = BoundaryMatchingNetwork(temporal_scale=100, num_samples=N, **SMALL,
+                                    duration_correction=16)
+    seconds, _ = model.to_seconds(np.array([[50.0, 100.0]]), np.ones(1),
+                                  {'duration': 40.0, 'duration_frame': 1000})
+    np.testing.assert_allclose(seconds, [[19.84, 39.68]])
+    seconds, _ = model.to_seconds(np.array([[50.0, 100.0]]), np.ones(1),
+                                  {'duration': 40.0, 'fps': 25.0})
+    np.testing.assert_allclose(seconds, [[19.84, 39.68]])
+    plain = BoundaryMatchingNetwork(temporal_scale=100, num_samples=N, **SMALL)
+    assert plain.to_seconds(np.array([[50.0, 100.0]]), np.ones(1),
+                            {'duration': 40.0})[0].tolist() == [[20.0, 40.0]]
+    from pal_eval.errors import PalEvalError
+
+    with pytest.raises(PalEvalError, match='duration_frame'):
+        model.to_seconds(np.array([[50.0, 100.0]]), np.ones(1), {'duration': 40.0})

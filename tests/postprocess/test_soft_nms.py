@@ -90,3 +90,69 @@ def test_empty_and_top_k_by_score():
     kept, scores = bmn_soft_nms(np.zeros((0, 2)), np.zeros(0))
     assert kept.shape == (0,) and scores.shape == (0,)
     assert top_k_by_score(np.array([0.2, 0.9, 0.9, 0.1]), 2).tolist() == [1, 2]
+
+
+def reference_gtad_soft_nms(segments, scores, sigma, num_prop, max_length=None):
+    """frostinassiky/gtad ``gtad_postprocess.py::Soft_NMS`` transcribed (lists; ``IOU`` is
+    its hull form: 0 when apart, else (min end - max start) / (max end - min start));
+    the initial order is ours (pandas' unstable sort only differs on ties)."""
+    order = np.asarray(scores).argsort()[::-1]
+    index = [int(i) for i in order]
+    tstart = [float(segments[i][0]) for i in order]
+    tend = [float(segments[i][1]) for i in order]
+    tscore = [float(scores[i]) for i in order]
+    if max_length is not None:  # master only: "remove the detection longer than 300"
+        for idx in range(len(tscore)):
+            if tend[idx] - tstart[idx] >= max_length:
+                tscore[idx] = 0
+    kept, kept_scores = [], []
+    while len(tscore) > 1 and len(kept) < num_prop and max(tscore) > 0:
+        best = tscore.index(max(tscore))
+        for idx in range(len(tscore)):
+            if idx != best:
+                s1, e1, s2, e2 = tstart[best], tend[best], tstart[idx], tend[idx]
+                iou = 0 if (s2 > e1 or s1 > e2) else (min(e1, e2) - max(s1, s2)) / (
+                    max(e1, e2) - min(s1, s2))
+                if iou > 0:
+                    tscore[idx] = tscore[idx] * math.exp(-iou ** 2 / sigma)
+        kept.append(index.pop(best))
+        kept_scores.append(tscore.pop(best))
+        tstart.pop(best)
+        tend.pop(best)
+    return kept, kept_scores
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_gtad_loop_options_match_the_reference_soft_nms(seed):
+    """``keep_last=False, stop_at_zero=True`` (+ ``max_length`` on THUMOS14) is G-TAD's
+    loop: the last remaining candidate is never kept, zero scores end it, segments at
+    least ``max_length`` long are zeroed first but still count as remaining."""
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(2, 60))
+    start = rng.uniform(0, 1000, n)
+    segments = np.stack([start, start + rng.uniform(5, 500, n)], 1)
+    scores = rng.uniform(0, 1, n)
+    for top_k, max_length in ((200, None), (200, 300.0), (5, 300.0)):
+        kept, new_scores = gaussian_soft_nms(segments, scores, sigma=0.46, top_k=top_k,
+                                             keep_last=False, stop_at_zero=True,
+                                             max_length=max_length)
+        ref_kept, ref_scores = reference_gtad_soft_nms(segments, scores, 0.46, top_k,
+                                                       max_length)
+        assert kept.tolist() == ref_kept
+        np.testing.assert_allclose(new_scores, ref_scores, rtol=1e-12, atol=0)
+
+
+def test_gtad_loop_hand_worked():
+    """Window A of the THUMOS14 example (frames): [0, 100] .9, [0, 400] .95 (>= 300:
+    zeroed), [10, 110] .8, [500, 600] .5. Keep [0, 100]; [10, 110] decays by
+    exp(-(90/110)^2 / .46) to .186671; keep [500, 600], then [10, 110] (two remain: the
+    zero one and it); the zero one is never kept. The defaults (mmaction2's loop) keep
+    all four and do not zero the long one."""
+    segments = np.array([[0, 100], [0, 400], [10, 110], [500, 600]], float)
+    scores = np.array([0.9, 0.95, 0.8, 0.5])
+    kept, new = gaussian_soft_nms(segments, scores, sigma=0.46, top_k=200, keep_last=False,
+                                  stop_at_zero=True, max_length=300)
+    assert kept.tolist() == [0, 3, 2]
+    np.testing.assert_allclose(new, [0.9, 0.5, 0.8 * math.exp(-(90 / 110) ** 2 / 0.46)])
+    assert round(float(new[2]), 6) == 0.186671
+    assert len(gaussian_soft_nms(segments, scores, sigma=0.46, top_k=200)[0]) == 4

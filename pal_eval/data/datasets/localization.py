@@ -7,9 +7,11 @@ Two ways of turning a video's features ``[T_video, C]`` into fixed-size samples:
   centres of ``temporal_scale`` equal bins over the annotated duration. Ground truth is
   normalised to ``[0, 1]`` by the duration.
 * **THUMOS style** (:class:`ThumosFeatureDataset`): long videos keep their native
-  feature rate and are cut into windows of ``window_size`` (256) features every
-  ``window_stride`` features; the last window is zero-padded. Predictions of the windows
-  are merged back per video and suppressed again
+  feature rate and are cut into windows of ``temporal_scale`` (256) features every
+  ``window_stride`` features, placed, kept for training and labelled as G-TAD's THUMOS14
+  code does (frostinassiky/gtad ``master:gtad_lib/dataset.py::_get_data``;
+  :func:`window_starts`, :func:`window_ground_truth`). Predictions of the windows are
+  merged back per video and suppressed again
   (:func:`pal_eval.postprocess.windows.merge_window_predictions`).
 
 The functional core (windowing, window ground truth) is plain numpy. Samples carry what
@@ -21,7 +23,10 @@ Each sample is ``dict(inputs=Tensor[C, T], data_samples=ActionDataSample)``; the
 sample carries ``gt_instances.gt_bbox`` (``[M, 2]`` float64, fractions of the sample's
 ``T`` positions: what mmaction2's BMN reads) and the metainfo ``video_id``, ``duration``,
 ``grid_centers`` (seconds: the time of each of the T positions, used to convert
-predictions to seconds) and, for windows, ``window_start``.
+predictions to seconds) and, for windows, ``window_start`` and ``boundary_at`` (where
+boundary position ``b`` lies: ``'edge'``, between snippets ``b - 1`` and ``b``, the
+convention of :mod:`pal_eval.core.time_grid`; ``'center'``, at snippet ``b``'s centre, G-TAD
+THUMOS14's frame ``5 (w + b)``; ``gt_bbox`` is expressed in the same convention).
 """
 from __future__ import annotations
 
@@ -42,24 +47,107 @@ from pal_eval.data.annotations import load_actions
 from pal_eval.data.features import FeatureStore
 
 __all__ = [
-    'window_starts', 'ActivityNetFeatureDataset', 'ThumosFeatureDataset',
+    'window_starts', 'window_ground_truth', 'ActivityNetFeatureDataset',
+    'ThumosFeatureDataset',
 ]
 
 
 # --------------------------------------------------------------------------- core
-def window_starts(num_features: int, window_size: int, window_stride: int) -> list[int]:
-    """First feature index of each sliding window; the windows cover every feature.
+def window_starts(num_features: int, window_size: int, window_stride: int,
+                  last: str = 'cover', min_tail: int | None = None) -> list[int]:
+    """First feature index of each sliding window.
+
+    ``last='cover'``: windows every ``window_stride`` features, one more (zero-padded) while
+    features remain uncovered, so every feature is scored. ``last='official'``: G-TAD
+    THUMOS14's (``master:gtad_lib/dataset.py::_get_data``): ``int((n + stride - size) /
+    stride)`` windows every ``stride``; a video shorter than a window gets one
+    (zero-padded); otherwise a last window at ``n - size`` is added only when more than
+    ``min_tail`` features follow the last one (default ``int(size / 5)``: G-TAD's
+    ``int(num_videoframes / skip_videoframes)``, 51), so up to 51 final features of a
+    video are never scored.
 
     Examples:
         >>> window_starts(600, 256, 128)
         [0, 128, 256, 384]
-        >>> window_starts(100, 256, 128)
-        [0]
+        >>> window_starts(600, 256, 128, last='official')
+        [0, 128, 256, 344]
+        >>> window_starts(300, 256, 128, last='official'), window_starts(100, 256, 128)
+        ([0], [0])
     """
+    if last == 'official':
+        if num_features < window_size:
+            return [0]
+        count = int((num_features + window_stride - window_size) / window_stride)
+        starts = [window_stride * i for i in range(count)]
+        tail = int(window_size / 5) if min_tail is None else int(min_tail)
+        if num_features - starts[-1] - window_size > tail:
+            starts.append(num_features - window_size)
+        return starts
+    if last != 'cover':
+        raise ValueError(f"last must be 'cover' or 'official', got {last!r}")
     starts = list(range(0, max(num_features - window_size, 0) + 1, window_stride))
     if starts[-1] + window_size < num_features:
         starts.append(starts[-1] + window_stride)
     return starts
+
+
+def window_ground_truth(segments: np.ndarray, window_centers: np.ndarray, size: int, *,
+                        rule: str = 'official', min_coverage: float = 0.75,
+                        boundary_at: str = 'edge') -> tuple[np.ndarray, np.ndarray, bool]:
+    """Ground truth of one window: which segments it keeps, where, whether it trains.
+
+    Positions are edge boundaries of the window's grid (:mod:`pal_eval.core.time_grid`):
+    the window spans ``[0, size]``, the frames ``[5 w - 2.5, 5 (w + 255) + 2.5]`` of G-TAD
+    THUMOS14's snippets.
+
+    * ``rule='official'`` (``master:gtad_lib/dataset.py::_get_data``): a segment is kept
+      when its IoA (overlap / its length) with the window is > 0, *unclipped*; the window
+      trains when some segment is kept and the largest IoA is > 0.9.
+    * ``rule='coverage'``: a segment is kept when at least ``min_coverage`` of it lies in
+      the window, clipped to it; the window trains when any is kept.
+
+    Args:
+        segments: ``[M, 2]`` seconds.
+        window_centers: The window's ``size`` centre times (extrapolated past the end).
+        size: ``T``.
+        rule: ``'official'`` or ``'coverage'``.
+        min_coverage: The ``'coverage'`` rule's fraction.
+        boundary_at: ``'edge'`` or ``'center'``: the convention of the returned fractions
+            (``'center'``: half a position earlier, G-TAD THUMOS14's).
+
+    Returns:
+        ``(gt [K, 2] window fractions, kept [M] bool, trains)``.
+
+    Examples:
+        >>> centers = np.arange(8) + 0.5                  # one position per second
+        >>> gt, kept, trains = window_ground_truth(np.array([[-2.0, 2.0], [6.0, 9.0]]),
+        ...                                        centers, 8)
+        >>> (gt * 8).tolist(), kept.tolist(), trains     # IoA 0.5 and 2/3
+        ([[-2.0, 2.0], [6.0, 9.0]], [True, True], False)
+    """
+    segments = np.asarray(segments, np.float64).reshape(-1, 2)
+    if boundary_at not in ('edge', 'center'):
+        raise ValueError(f"boundary_at must be 'edge' or 'center', got {boundary_at!r}")
+    if len(segments) == 0:
+        return np.zeros((0, 2)), np.zeros(0, dtype=bool), False
+    positions = seconds_to_boundary(segments, window_centers)
+    length = positions[:, 1] - positions[:, 0]
+    inside = positions.clip(0.0, float(size))
+    overlap = inside[:, 1] - inside[:, 0]
+    ioa = np.divide(overlap, length, out=np.zeros(len(length)), where=length > 0)
+    if rule == 'official':
+        kept = ioa > 0
+        trains = bool(kept.any() and ioa.max() > 0.9)
+        chosen = positions[kept]
+    elif rule == 'coverage':
+        kept = ioa >= min_coverage
+        trains = bool(kept.any())
+        chosen = inside[kept]
+    else:
+        raise ValueError(f"rule must be 'official' or 'coverage', got {rule!r}")
+    if boundary_at == 'center':
+        chosen = chosen - 0.5
+    return chosen / size, kept, trains
 
 
 # ----------------------------------------------------------------------- datasets
@@ -160,6 +248,9 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
 class ThumosFeatureDataset(_FeatureDatasetBase):
     """THUMOS-style dataset: sliding windows of ``temporal_scale`` native features.
 
+    The defaults are G-TAD THUMOS14's (frostinassiky/gtad ``master:gtad_lib/dataset.py``);
+    docs/heads.md lists each with the option that gives our former behaviour.
+
     Args:
         ann_file: THUMOS14 annotations in any format ``load_actions`` reads (the
             evaluator's CSV, G-TAD's JSON, the per-class txt folder).
@@ -167,16 +258,31 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
         subset: ``validation`` (THUMOS14's training split) or ``test``.
         temporal_scale: Window size in features (256).
         window_stride: Features between window starts (128: half overlap).
-        min_coverage: Training keeps a ground-truth segment in a window when at
-            least this fraction of it lies inside the window; windows without
-            any are skipped in training (all are kept in test mode).
-        pipeline, test_mode: as :class:`ActivityNetFeatureDataset`.
+        windows: Window placement (:func:`window_starts` ``last``): ``'official'`` or
+            ``'cover'`` (every feature scored; the last window zero-padded).
+        gt_rule: Training ground truth and windows (:func:`window_ground_truth` ``rule``):
+            ``'official'`` (IoA > 0 kept unclipped, windows with an IoA > 0.9) or
+            ``'coverage'`` (>= ``min_coverage`` inside, clipped; windows with any).
+        min_coverage: The ``'coverage'`` rule's fraction (0.75).
+        boundary_at: ``'center'`` (G-TAD THUMOS14: boundary ``b`` at snippet ``b``'s centre
+            time) or ``'edge'`` (:mod:`pal_eval.core.time_grid`); stored in each sample's
+            metainfo, read by the heads when they convert positions to seconds.
+        pipeline, test_mode: as :class:`ActivityNetFeatureDataset` (test mode keeps every
+            window).
     """
 
     def __init__(self, ann_file: str, feature_dir: str, *, temporal_scale: int = 256,
-                 window_stride: int = 128, min_coverage: float = 0.75, **kwargs):
+                 window_stride: int = 128, windows: str = 'official',
+                 gt_rule: str = 'official', min_coverage: float = 0.75,
+                 boundary_at: str = 'center', **kwargs):
         self.window_stride = int(window_stride)
+        self.windows = windows
+        self.gt_rule = gt_rule
         self.min_coverage = float(min_coverage)
+        self.boundary_at = boundary_at
+        window_starts(1, 1, 1, last=windows)  # wrong option names fail here
+        window_ground_truth(np.zeros((0, 2)), np.zeros(1), 1, rule=gt_rule,
+                            boundary_at=boundary_at)
         super().__init__(ann_file, feature_dir, temporal_scale=temporal_scale, **kwargs)
 
     def load_data_list(self) -> list[dict]:
@@ -185,12 +291,15 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
             side = self.store.load(record['video_id'])
             centers = side.centers
             for start in window_starts(len(centers), self.temporal_scale,
-                                       self.window_stride):
+                                       self.window_stride, last=self.windows):
                 window_centers = _window_centers(centers, start, self.temporal_scale)
-                gt, labels = _window_ground_truth(record, window_centers,
-                                                  self.temporal_scale, self.min_coverage)
-                if not self.test_mode and len(gt) == 0:
+                gt, kept, trains = window_ground_truth(
+                    record['gt_segments'], window_centers, self.temporal_scale,
+                    rule=self.gt_rule, min_coverage=self.min_coverage,
+                    boundary_at=self.boundary_at)
+                if not self.test_mode and not trains:
                     continue
+                labels = [label for label, k in zip(record['gt_labels'], kept) if k]
                 windows.append(dict(record, window_start=start, gt_window=gt,
                                     gt_window_labels=labels))
         return windows
@@ -204,7 +313,7 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
         features[:len(chunk)] = chunk
         meta = dict(video_id=record['video_id'], duration=record['duration'],
                     grid_centers=_window_centers(video.centers, start, size),
-                    window_start=start, temporal_scale=size)
+                    window_start=start, temporal_scale=size, boundary_at=self.boundary_at)
         return self.pipeline(_pack(features, record['gt_window'],
                                    record['gt_window_labels'], meta))
 
@@ -217,18 +326,3 @@ def _window_centers(centers: np.ndarray, start: int, size: int) -> np.ndarray:
     inside = np.minimum(positions, len(centers) - 1)
     return np.where(positions < len(centers), centers[inside],
                     centers[-1] + (positions - len(centers) + 1) * step)
-
-
-def _window_ground_truth(record: dict, window_centers: np.ndarray, size: int,
-                         min_coverage: float) -> tuple[np.ndarray, list[str]]:
-    """Ground truth of one window, normalised to the window, clipped to ``[0, 1]``."""
-    segments = np.asarray(record['gt_segments'], np.float64).reshape(-1, 2)
-    if len(segments) == 0:
-        return np.zeros((0, 2)), []
-    normalised = seconds_to_boundary(segments, window_centers) / size
-    clipped = normalised.clip(0.0, 1.0)
-    length = normalised[:, 1] - normalised[:, 0]
-    coverage = np.divide(clipped[:, 1] - clipped[:, 0], length,
-                         out=np.zeros(len(length)), where=length > 0)
-    keep = coverage >= min_coverage
-    return clipped[keep], [label for label, k in zip(record['gt_labels'], keep) if k]
