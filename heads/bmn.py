@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import nn
 
-from heads.base import BaseTemporalLocalizer
+from heads.base import BaseTemporalLocalizer, concrete_feat_dim
 from heads.targets import localization_labels
 from pal_eval.postprocess.soft_nms import bmn_soft_nms
 
@@ -201,7 +201,7 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
                  sampling_chunk: int = 128, loss: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=temporal_scale,
                          loss=loss, **kwargs)
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim = concrete_feat_dim(feat_dim)
         self.num_samples = num_samples
         self.soft_nms = dict(alpha=soft_nms_alpha, low_threshold=soft_nms_low_threshold,
                              high_threshold=soft_nms_high_threshold, top_k=post_process_top_k)

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import nn
 
-from heads.base import BaseTemporalLocalizer
+from heads.base import BaseTemporalLocalizer, concrete_feat_dim
 from heads.targets import gtad_targets, valid_anchors
 from pal_eval.postprocess.soft_nms import gaussian_soft_nms
 
@@ -477,7 +477,7 @@ class GTAD(BaseTemporalLocalizer):
                  soft_nms: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=max_duration,
                          loss=loss_cls, **kwargs)
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim = concrete_feat_dim(feat_dim)
         self.boundary_width = boundary_width
         self.soft_nms = {'sigma': 0.8, 'top_k': 100, **(soft_nms or {})}
 

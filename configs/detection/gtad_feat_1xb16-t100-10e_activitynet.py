@@ -7,12 +7,12 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/gtad.py',
           '../_base_/datasets/activitynet-features_t100.py', '../_base_/schedules/adam_10e.py']
 
 model = dict(
-    feat_dim={{_base_.feat_dim}}, temporal_scale={{_base_.temporal_scale}},
+    temporal_scale={{_base_.temporal_scale}},
     class_fusion=dict(type='ScoreFileClassifier', score_file={{_base_.class_score_file}},
                       ann_file={{_base_.ann_file}}, top_k_classes=2))
 
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
                      subset='validation')
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_activitynet_detections.json')
+test_evaluator = dict(val_evaluator, dump_path='detections.json')
 default_hooks = dict(checkpoint=dict(save_best='average_mAP', rule='greater'))
 env_cfg = dict(dist_cfg=dict(backend='nccl'))

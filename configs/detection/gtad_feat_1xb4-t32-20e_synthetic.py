@@ -9,7 +9,6 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/gtad.py',
           '../_base_/datasets/synthetic-features_t32.py', '../_base_/schedules/adam_10e.py']
 
 model = dict(
-    feat_dim={{_base_.feat_dim}},
     temporal_scale={{_base_.temporal_scale}}, max_duration={{_base_.temporal_scale}},
     hidden_dim_1d=32, hidden_dim_2d=16, hidden_dim_3d=32, groups=4,
     inner_points=8, context_points=2,
@@ -19,7 +18,7 @@ model = dict(
 
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
                      subset='validation')
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_synthetic_detections.json')
+test_evaluator = dict(val_evaluator, dump_path='detections.json')
 train_cfg = dict(max_epochs=20, val_interval=5)
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[15], gamma=0.1)]
 default_hooks = dict(logger=dict(interval=5),

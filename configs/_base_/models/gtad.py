@@ -3,7 +3,8 @@
 # leaf config sets: a published score file, or the built-in classifier).
 model = dict(
     type='GTAD',
-    feat_dim=400, temporal_scale=100, max_duration=100,   # anchors up to 100 positions
+    feat_dim='auto',                          # C: read from the features (FeatureAwareRunner)
+    temporal_scale=100, max_duration=100,     # anchors up to 100 positions
     hidden_dim_1d=256, hidden_dim_2d=128, hidden_dim_3d=512,
     k=3, groups=32, width_per_group=4,        # GCNeXt: 3 semantic neighbours, 32 x 4
     inner_points=16, context_points=16, sampling_ratio=0,  # SGAlign (adaptive Align1D)

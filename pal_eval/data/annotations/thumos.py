@@ -28,6 +28,17 @@ THUMOS14_CLASSES: tuple[str, ...] = (
     'TennisSwing', 'ThrowDiscus', 'VolleyballSpiking')
 
 
+#: THUMOS14 detection class -> its id among THUMOS's 101 classes (``type_idx`` in G-TAD's
+#: ``{val,test}_Annotation.csv``; column ``id - 1`` of UntrimmedNet's ``uNet_test.npy``).
+#: Published mapping: ``thumos_class`` in frostinassiky/gtad ``gtad_postprocess.py``.
+THUMOS14_CLASS_IDS: dict[str, int] = {
+    'BaseballPitch': 7, 'BasketballDunk': 9, 'Billiards': 12, 'CleanAndJerk': 21,
+    'CliffDiving': 22, 'CricketBowling': 23, 'CricketShot': 24, 'Diving': 26,
+    'FrisbeeCatch': 31, 'GolfSwing': 33, 'HammerThrow': 36, 'HighJump': 40,
+    'JavelinThrow': 45, 'LongJump': 51, 'PoleVault': 68, 'Shotput': 79, 'SoccerPenalty': 85,
+    'TennisSwing': 92, 'ThrowDiscus': 93, 'VolleyballSpiking': 97}
+
+
 def load_thumos14_csv(path: str | os.PathLike, subset: str | None = None, *,
                       classes: tuple[str, ...] = THUMOS14_CLASSES,
                       tolerance: float = DURATION_TOLERANCE) -> ActionAnnotations:
