@@ -138,7 +138,8 @@ def load_activitynet(path: str | os.PathLike, subset: str | None = None, *,
     duration, no taxonomy), the bare ``{video_id: {...}}`` form of mmaction2
     (``anet_anno_{train,val}.json``: ``duration_second``, ``feature_frame``, one split per
     file and no ``subset``, so ``subset`` labels every video) and ActionFormer's JSON
-    (subsets ``Validation`` / ``Test``: subsets match whatever their case). ``taxonomy`` is the list of leaf classes when the file has one, else the
+    (subsets ``Validation`` / ``Test``: subsets match whatever their case). ``taxonomy``
+    is the list of leaf classes when the file has one, else the
     sorted labels.
 
     Args:
