@@ -201,7 +201,7 @@ def test_tan2d_on_charades_vgg_hdf5(tmp_path):
     _check_grounding_grid(runner, layout, 'AO8RW')    # durations from Charades_v1_train.csv
     dumped = json.loads((tmp_path / 'work' / 'predictions.json').read_text())['results']
     assert set(dumped) == {'Z8X1B_0', 'Z8X1B_1'}
-    for query_id, items in dumped.items():
+    for items in dumped.values():
         for item in items:
             assert 0 <= item['segment'][0] < item['segment'][1] <= 28.0 + 1e-9
 
