@@ -17,6 +17,8 @@ import numpy as np
 
 from pal_eval.data.annotations.thumos import THUMOS14_CLASSES
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @dataclass
 class Layout:
