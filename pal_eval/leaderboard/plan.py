@@ -108,7 +108,10 @@ class Plan:
         return next(s for s in self.stages if s.id == stage_id)
 
 
-_REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+def _configs() -> Path:
+    from pal_eval.io import configs_root
+
+    return configs_root()
 
 
 def project_config(pattern: str) -> str:
@@ -123,7 +126,7 @@ def project_config(pattern: str) -> str:
         >>> project_config('pretrain/pal_*_k400.py')
         'configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py'
     """
-    matches = sorted(_REPO_CONFIGS.glob(pattern))
+    matches = sorted(_configs().glob(pattern))
     if len(matches) != 1:
         return f'configs/{pattern}'
     try:
