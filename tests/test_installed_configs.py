@@ -4,11 +4,11 @@ from __future__ import annotations
 import fnmatch
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""``evaluate --blocked-videos``: the official evaluator's blocked videos, left out of both sides."""
+"""``evaluate --blocked-videos``: blocked videos leave the ground truth and the predictions."""
 from __future__ import annotations
 
 import json
