@@ -51,7 +51,26 @@ from pal_eval.postprocess.fusion import (
     fuse_proposals_with_proposal_classes,
 )
 
-__all__ = ['BaseHead', 'BaseTemporalLocalizer']
+__all__ = ['BaseHead', 'BaseTemporalLocalizer', 'concrete_feat_dim']
+
+
+def concrete_feat_dim(feat_dim) -> int:
+    """A head's input width: ``feat_dim`` as an int.
+
+    The configs say ``feat_dim='auto'``: ``FeatureAwareRunner`` (their ``runner_type``)
+    replaces it with the features' dimension before the model is built, so a model built
+    from such a config without that runner is told what to do.
+
+    Examples:
+        >>> concrete_feat_dim(400)
+        400
+    """
+    if isinstance(feat_dim, str):
+        raise PalEvalError(f"feat_dim={feat_dim!r} is read from the features by "
+                           "runner_type='FeatureAwareRunner' (mim train / mim test with the "
+                           'configs); building a head directly needs the number, e.g. '
+                           'feat_dim=400')
+    return int(feat_dim)
 
 
 class BaseHead(BaseModel):
@@ -198,12 +217,17 @@ class BaseTemporalLocalizer(BaseHead):
 
         The grid is the sample's ``grid_centers`` (:mod:`pal_eval.core.time_grid`), read
         by its ``boundary_at`` convention (module docstring); without them (no extraction
-        metadata), ``T`` equal bins over ``duration`` (over ``[0, 1]`` without a duration
-        either); with ``duration_correction``, mmaction2's corrected duration. Segments are
-        clipped to ``[0, duration]``; those left empty (wholly in a window's padding past
-        the video end) are dropped.
+        metadata), ``T`` equal bins over ``duration`` (or mmaction2's ``duration_second``,
+        rescaled to the ``feature_frame`` of ``duration_frame`` frames the features cover
+        when given); with ``duration_correction``, mmaction2's corrected duration. Segments
+        are clipped to ``[0, duration]``; those left empty (wholly in a window's padding
+        past the video end) are dropped.
+
+        Raises:
+            PalEvalError: neither a grid nor a duration: positions cannot become seconds
+                (squeezing them into ``[0, 1]`` s would be a silent wrong answer).
         """
-        duration = metainfo.get('duration')
+        duration = _duration(metainfo)
         centers = metainfo.get('grid_centers')
         boundary_at = metainfo.get('boundary_at', 'edge')
         if boundary_at not in ('edge', 'center'):
@@ -211,8 +235,12 @@ class BaseTemporalLocalizer(BaseHead):
         if self.duration_correction is not None:
             seconds = boundaries / self.temporal_scale * self._corrected_duration(metainfo)
         elif centers is None:
-            seconds = boundaries / self.temporal_scale * (1.0 if duration is None
-                                                          else float(duration))
+            if duration is None:
+                raise PalEvalError(
+                    f'sample {metainfo.get("video_id", metainfo.get("video_name"))!r} has '
+                    'neither grid_centers nor a duration (duration / duration_second) in '
+                    'its metainfo: its proposals cannot be put in seconds')
+            seconds = boundaries / self.temporal_scale * duration
         else:
             shift = 0.5 if boundary_at == 'center' else 0.0
             seconds = boundary_to_seconds(boundaries + shift, np.asarray(centers))
@@ -223,7 +251,7 @@ class BaseTemporalLocalizer(BaseHead):
 
     def _corrected_duration(self, metainfo: dict) -> float:
         """mmaction2's ``duration_frame // k * k / duration_frame * duration_second``."""
-        duration = metainfo.get('duration')
+        duration = _duration(metainfo)
         frames = metainfo.get('duration_frame')
         if frames is None and duration is not None and metainfo.get('fps'):
             frames = round(float(duration) * float(metainfo['fps']))
@@ -242,6 +270,19 @@ class BaseTemporalLocalizer(BaseHead):
             raise PalEvalError(NO_SOURCE)
         video_id = metainfo.get('video_id', metainfo.get('video_name'))
         return self.video_classifier.taxonomy, self.video_classifier.scores(video_id)
+
+
+def _duration(metainfo: dict) -> float | None:
+    """The sample's duration in seconds: ``duration``, else mmaction2's ``duration_second``
+    (times ``feature_frame / duration_frame`` when both are given, as mmaction2 rescales)."""
+    if metainfo.get('duration') is not None:
+        return float(metainfo['duration'])
+    if metainfo.get('duration_second') is None:
+        return None
+    seconds = float(metainfo['duration_second'])
+    if metainfo.get('feature_frame') and metainfo.get('duration_frame'):
+        seconds *= float(metainfo['feature_frame']) / float(metainfo['duration_frame'])
+    return seconds
 
 
 def _as_numpy(value) -> np.ndarray:

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import nn
 
-from heads.base import BaseTemporalLocalizer
+from heads.base import BaseTemporalLocalizer, concrete_feat_dim
 from heads.targets import boundary_anchor_offsets, localization_labels
 from pal_eval.postprocess.soft_nms import bmn_soft_nms
 
@@ -219,7 +219,7 @@ class BoundaryMatchingNetwork(BaseTemporalLocalizer):
                  loss: dict | None = None, **kwargs):
         super().__init__(temporal_scale=temporal_scale, max_duration=temporal_scale,
                          loss=loss, **kwargs)
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim = concrete_feat_dim(feat_dim)
         boundary_anchor_offsets(boundary_anchors)  # a wrong name fails here, not in training
         self.boundary_anchors = boundary_anchors
         self.num_samples = num_samples

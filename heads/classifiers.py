@@ -23,8 +23,10 @@ both load lazily (on the first prediction) and keep what they loaded.
   from the features; it exposes ``segment_scores(video_id, segments)`` and the base fuses
   with :func:`pal_eval.postprocess.fusion.fuse_proposals_with_proposal_classes`.
 
-Score files: ``{"results": {video_id: {class_name: score}}}`` or
-``{"results": {video_id: [score per class, in taxonomy order]}}``.
+Score files (:func:`read_class_scores`): ``{"results": {video_id: {class_name: score}}}``,
+``{"results": {video_id: [scores]}, "class": [names]}`` (CUHK, its own class order),
+``{"results": {video_id: [score per class, in taxonomy order]}}``, or UntrimmedNet's
+THUMOS14 ``uNet_test.npy`` (G-TAD / BSN).
 
 Config (``top_k_classes`` is the fusion's, the rest the classifier's)::
 
@@ -65,23 +67,45 @@ NO_SOURCE = ('class_fusion needs score_file=... (published video-level scores) o
 def read_class_scores(path: str | os.PathLike, taxonomy: Sequence[str]) -> dict[str, np.ndarray]:
     """Read a video-level class score file into ``{video_id: scores [num_classes]}``.
 
+    Formats:
+
+    * JSON ``{"results": {video: {class: score}}}``;
+    * JSON ``{"results": {video: [score, ...]}, "class": [name, ...]}``: the CUHK
+      ActivityNet classifier (``cuhk_val_simp_share.json``) lists its own class order in
+      ``"class"``, which is *not* the taxonomy's: scores are re-ordered by name;
+    * JSON ``{"results": {video: [score, ...]}}`` without ``"class"``: taxonomy order;
+    * ``.npy``: UntrimmedNet's THUMOS14 test scores as released with G-TAD / BSN
+      (``uNet_test.npy``, ``[1574 videos, 101 classes]``): row ``n - 1`` is
+      ``video_test_<n>``, column ``id - 1`` the class of THUMOS id ``id``
+      (:data:`pal_eval.data.annotations.thumos.THUMOS14_CLASS_IDS`).
+
     Args:
-        path: JSON file (see the module docstring for the two accepted forms).
+        path: The score file.
         taxonomy: Class names; the output columns follow this order.
 
     Returns:
-        Per-video float64 score vectors in taxonomy order (absent classes score 0).
+        Per-video float64 score vectors in taxonomy order.
 
     Raises:
-        InputError: not a mapping under ``results``, unknown class, wrong list length,
-            or a non-numeric score, naming the video and the field.
+        InputError: the file's classes are not the taxonomy's (names both sides), an
+            unknown class, a wrong list length, a non-numeric score; naming the video and
+            the field.
     """
+    if str(path).lower().endswith('.npy'):
+        return _read_untrimmednet_scores(path, taxonomy)
     data = read_json(path)
     results = data.get('results') if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise InputError(path, 'expected an object {"results": {video: scores}}',
                          field='results')
     column = {name: i for i, name in enumerate(taxonomy)}
+    order = None  # file position -> taxonomy column, for list entries
+    if 'class' in data:
+        names = data['class']
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(path, 'must be a list of class names', field='class')
+        _check_same_classes(path, names, taxonomy, 'class')
+        order = np.asarray([column[name] for name in names])
     out: dict[str, np.ndarray] = {}
     for video_id, entry in results.items():
         vector = np.zeros(len(taxonomy), dtype=np.float64)
@@ -93,10 +117,15 @@ def read_class_scores(path: str | os.PathLike, taxonomy: Sequence[str]) -> dict[
                                          field='results')
                     vector[column[name]] = float(score)
             elif isinstance(entry, list):
-                if len(entry) != len(taxonomy):
-                    raise InputError(path, f'{len(entry)} scores for {len(taxonomy)} classes',
+                expected = len(order) if order is not None else len(taxonomy)
+                if len(entry) != expected:
+                    raise InputError(path, f'{len(entry)} scores for {expected} classes',
                                      record=video_id, field='results')
-                vector[:] = np.asarray(entry, dtype=np.float64)
+                values = np.asarray(entry, dtype=np.float64)
+                if order is None:
+                    vector[:] = values
+                else:
+                    vector[order] = values
             else:
                 raise InputError(path, 'expected a {class: score} object or a list of scores',
                                  record=video_id, field='results')
@@ -107,6 +136,44 @@ def read_class_scores(path: str | os.PathLike, taxonomy: Sequence[str]) -> dict[
                              field='results') from None
         out[video_id] = vector
     return out
+
+
+def _check_same_classes(path, names: Sequence[str], taxonomy: Sequence[str],
+                        field: str) -> None:
+    """The score file's classes must be the taxonomy's (a silent mislabelling otherwise)."""
+    missing = [n for n in taxonomy if n not in set(names)]
+    extra = [n for n in names if n not in set(taxonomy)]
+    if missing or extra or len(set(names)) != len(names):
+        def some(items):
+            return ', '.join(map(repr, items[:4])) + (', ...' if len(items) > 4 else '')
+
+        parts = []
+        if missing:
+            parts.append(f'{len(missing)} taxonomy classes have no score ({some(missing)})')
+        if extra:
+            parts.append(f'{len(extra)} scored classes are not in the taxonomy '
+                         f'({some(extra)})')
+        if len(set(names)) != len(names):
+            parts.append('a class is listed twice')
+        raise InputError(path, 'the score classes are not the annotation classes: '
+                         + '; '.join(parts), field=field)
+
+
+def _read_untrimmednet_scores(path: str | os.PathLike, taxonomy: Sequence[str]
+                              ) -> dict[str, np.ndarray]:
+    from pal_eval.data.annotations.thumos import THUMOS14_CLASS_IDS
+
+    try:
+        matrix = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f'unreadable score array ({exc})') from None
+    if matrix.ndim != 2 or matrix.shape[1] < max(THUMOS14_CLASS_IDS.values()):
+        raise InputError(path, f'expected [videos, 101] UntrimmedNet scores (columns = THUMOS '
+                         f'class id - 1), got shape {matrix.shape}')
+    _check_same_classes(path, list(THUMOS14_CLASS_IDS), taxonomy, 'classes')
+    columns = [THUMOS14_CLASS_IDS[name] - 1 for name in taxonomy]
+    picked = np.asarray(matrix[:, columns], dtype=np.float64)
+    return {f'video_test_{row + 1:07d}': picked[row] for row in range(len(picked))}
 
 
 def dominant_labels(instances: pd.DataFrame) -> dict[str, str]:
@@ -215,10 +282,14 @@ class ScoreFileClassifier:
         """The video's scores ``[num_classes]``; a video missing from the file is an error."""
         if self._table is None:
             self._table = read_class_scores(self.score_file, self.taxonomy)
-        if video_id not in self._table:
-            raise InputError(self.score_file, 'no class scores for this video',
-                             record=video_id, field='results')
-        return self._table[video_id]
+        # ActivityNet ids come with and without "v_" (the CUHK file has none; mmaction2's
+        # annotations and the feature files have it): matched either way, as evaluate does.
+        for candidate in (video_id, video_id[2:] if video_id.startswith('v_')
+                          else f'v_{video_id}'):
+            if candidate in self._table:
+                return self._table[candidate]
+        raise InputError(self.score_file, 'no class scores for this video',
+                         record=video_id, field='results')
 
 
 @MODELS.register_module()

@@ -45,7 +45,7 @@ from mmaction.registry import MODELS
 from torch import nn
 
 from heads import losses  # noqa: F401  (registers GTADLoss)
-from heads.base import BaseTemporalLocalizer
+from heads.base import BaseTemporalLocalizer, concrete_feat_dim
 from heads.bmn import candidate_proposals
 from heads.targets import (
     boundary_anchor_offsets,
@@ -568,7 +568,7 @@ class GTAD(BaseTemporalLocalizer):
         if kernel_2d < 1 or kernel_2d % 2 == 0:
             raise ValueError(f'kernel_2d must be odd and positive, got {kernel_2d}')
         boundary_anchor_offsets(boundary_anchors)  # a wrong name fails here, not in training
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim = concrete_feat_dim(feat_dim)
         self.boundary_width = boundary_width
         self.boundary_anchors = boundary_anchors
         self.iou_target_shift = iou_target_shift

@@ -566,7 +566,7 @@ def _build_vocabulary(vocabulary: Vocabulary | Sequence[str] | dict, min_count: 
 # ------------------------------------------------------------ MMEngine/MMAction2 adapter
 from mmaction.registry import MODELS  # noqa: E402
 
-from heads.base import BaseHead  # noqa: E402
+from heads.base import BaseHead, concrete_feat_dim  # noqa: E402
 
 
 @MODELS.register_module()
@@ -646,7 +646,7 @@ class TAN2D(BaseHead):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if clip_pool < 1:
             raise ValueError(f'clip_pool must be >= 1, got {clip_pool}')
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim = concrete_feat_dim(feat_dim)
         self.num_clips = num_clips
         self.clip_pool = int(clip_pool)
         self.min_iou, self.max_iou = min_iou, max_iou

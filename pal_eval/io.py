@@ -326,3 +326,16 @@ def _unique_key_loader():
             return super().construct_mapping(node, deep=deep)
 
     return UniqueKeyLoader
+
+
+def configs_root() -> Path:
+    """The project's ``configs/`` folder: the checkout's, else the copy installed with the
+    package (``pal_eval/.mim/configs``, as mmaction2 ships its configs).
+
+    Examples:
+        >>> (configs_root() / '_base_' / 'default_runtime.py').is_file()
+        True
+    """
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / 'configs'
+    return checkout if checkout.is_dir() else package / '.mim' / 'configs'

@@ -189,7 +189,18 @@ def _head_config(path: Path, checkpoint: dict, config: str | os.PathLike | None)
     if config is not None:
         from pal_eval.extraction.encoder import load_config
 
-        return load_config(config)
+        cfg = load_config(config)
+        model = cfg.get('model') or {}
+        if model.get('feat_dim') == 'auto':
+            # The configs read feat_dim from the training features (FeatureAwareRunner);
+            # the checkpoint's own config holds the number it was resolved to.
+            stored = _stored_feat_dim(checkpoint)
+            if stored is None:
+                raise InputError(config, "model.feat_dim='auto' is resolved from the training "
+                                 'features, and this checkpoint does not record the number: '
+                                 'give it in the config', field='model.feat_dim')
+            model['feat_dim'] = stored
+        return cfg
     text = (checkpoint.get('meta') or {}).get('cfg')
     if not isinstance(text, str) or not text.strip():
         raise InputError(path, 'the checkpoint carries no config (meta.cfg); pass --config',
@@ -198,6 +209,18 @@ def _head_config(path: Path, checkpoint: dict, config: str | os.PathLike | None)
         return Config.fromstring(text, file_format='.py')
     except Exception as exc:  # noqa: BLE001 - any syntax error in the stored text
         raise InputError(path, f'cannot read the stored config: {exc}', field='meta.cfg') from None
+
+
+def _stored_feat_dim(checkpoint: dict) -> int | None:
+    """``model.feat_dim`` of the config stored in an MMEngine checkpoint, if a number."""
+    from mmengine.config import Config
+
+    text = (checkpoint.get('meta') or {}).get('cfg')
+    try:
+        value = Config.fromstring(text, file_format='.py').model.feat_dim
+    except Exception:  # noqa: BLE001 - no stored config, or not one of ours
+        return None
+    return value if isinstance(value, int) else None
 
 
 def _build_head(path: Path, cfg, state_dict: dict, device: str):

@@ -3,6 +3,9 @@
 # registers the downstream heads (heads imports pal_eval, never the reverse).
 custom_imports = dict(imports=['pal_eval', 'heads'], allow_failed_imports=False)
 default_scope = 'mmaction'
+# Reads model.feat_dim='auto' from the features and puts relative test dump paths under
+# --work-dir (pal_eval/data/datasets/runner.py), before the model is built.
+runner_type = 'FeatureAwareRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

@@ -8,13 +8,13 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/gtad.py',
           '../_base_/datasets/activitynet-features_t100.py', '../_base_/schedules/adam_10e.py']
 
 model = dict(
-    feat_dim={{_base_.feat_dim}}, temporal_scale={{_base_.temporal_scale}},
+    temporal_scale={{_base_.temporal_scale}},
     class_fusion=dict(type='ScoreFileClassifier', score_file={{_base_.class_score_file}},
                       ann_file={{_base_.ann_file}}, top_k_classes=2))
 
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
                      subset='validation')
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_activitynet_detections.json')
+test_evaluator = dict(val_evaluator, dump_path='detections.json')
 # No gradient clipping: anet:gtad_train.py has clip_grad_norm_ commented out.
 # Checkpoint: best average mAP on `validation`. The reference keeps the epoch of lowest
 # loss on `validation` (anet:gtad_train.py::test); both pick on the split that is then

@@ -13,7 +13,6 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/gtad.py',
           '../_base_/datasets/synthetic-features_t64.py', '../_base_/schedules/adam_10e.py']
 
 model = dict(
-    feat_dim={{_base_.feat_dim}},
     temporal_scale={{_base_.temporal_scale}}, max_duration={{_base_.temporal_scale}},
     hidden_dim_1d=32, hidden_dim_2d=16, hidden_dim_3d=32, groups=4,
     inner_points=8, context_points=2,
@@ -24,7 +23,7 @@ model = dict(
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
                      subset='validation')
 test_evaluator = dict(val_evaluator, subset='testing',
-                      dump_path='work_dirs/gtad_synthetic_detections.json')
+                      dump_path='detections.json')
 # Schedule (measured, docs/calibration.md): 16 epochs x 25 iterations at Adam 4e-3, lr / 10
 # after 13; oracle mAP@0.5 on `testing` 71.8 / 63.4 (seeds 0 / 1) against 61.2 / 58.5 at
 # 12 epochs.

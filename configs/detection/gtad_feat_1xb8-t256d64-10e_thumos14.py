@@ -12,7 +12,7 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/gtad.py',
           '../_base_/datasets/thumos14-features_t256.py', '../_base_/schedules/adam_10e.py']
 
 model = dict(
-    feat_dim={{_base_.feat_dim}}, temporal_scale={{_base_.temporal_scale}}, max_duration=64,
+    temporal_scale={{_base_.temporal_scale}}, max_duration=64,
     inner_points=16, context_points=16,       # master:gtad_lib/models.py::GraphAlign
     kernel_2d=3,                              # master:gtad_lib/opts.py kern_2d=3, pad_2d=1
     # master:gtad_lib/dataset.py::_get_train_label: frame anchors 5 (w + j) -/+ 2.5
@@ -37,7 +37,7 @@ _window_merge = dict(sigma=0.46, top_k=200, keep_last=False, stop_at_zero=True,
 val_evaluator = dict(type='TemporalDetectionMetric', ann_file={{_base_.ann_file}},
                      subset='test', tiou_thresholds=(0.3, 0.4, 0.5, 0.6, 0.7),
                      window_merge=_window_merge)
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/gtad_thumos14_detections.json')
+test_evaluator = dict(val_evaluator, dump_path='detections.json')
 # master:gtad_train.py::train: clip_grad_norm_(model.parameters(), 1).
 optim_wrapper = dict(optimizer=dict(lr=4e-5), clip_grad=dict(max_norm=1.0, norm_type=2))
 # The validation loop runs on the test split (G-TAD logs its test loss every epoch), for

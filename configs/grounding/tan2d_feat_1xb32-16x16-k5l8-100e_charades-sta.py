@@ -5,9 +5,9 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/tan2d.py',
           '../_base_/datasets/charades-sta-features_16clips.py',
           '../_base_/schedules/adam_100e.py']
 
-model = dict(feat_dim={{_base_.feat_dim}}, num_clips={{_base_.num_clips}},
+model = dict(num_clips={{_base_.num_clips}},
              vocabulary=dict(ann_file={{_base_.vocabulary_file}}))
-test_evaluator = dict(dump_path='work_dirs/tan2d_charades-sta_predictions.json')
+test_evaluator = dict(dump_path='predictions.json')
 # Charades-STA has no validation split (2D-TAN: NO_VAL): the loop evaluates the test split
 # for monitoring only and the last epoch is tested (mim test ... epoch_100.pth). 2D-TAN's
 # released checkpoint is the best test epoch (iter004257 = epoch 11); to pick like that:

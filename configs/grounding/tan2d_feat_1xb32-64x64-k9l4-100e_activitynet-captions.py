@@ -7,12 +7,12 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/tan2d.py',
           '../_base_/datasets/activitynet-captions-features_64clips.py',
           '../_base_/schedules/adam_100e.py']
 
-model = dict(feat_dim={{_base_.feat_dim}}, num_clips={{_base_.num_clips}},
+model = dict(num_clips={{_base_.num_clips}},
              clip_pool=4,   # 256 clips averaged by 4 -> 64
              diagonals_per_scale=[16, 8, 8], map_layers=4, map_kernel=9,
              tokenizer='whitespace', nms_thresh=0.5,
              vocabulary=dict(ann_file={{_base_.vocabulary_file}}))
-test_evaluator = dict(dump_path='work_dirs/tan2d_activitynet-captions_predictions.json')
+test_evaluator = dict(dump_path='predictions.json')
 # Validated every epoch on val_1 (2D-TAN evaluates every epoch); the best val_1 checkpoint
 # is tested on val_2, never one picked on val_2. 2D-TAN steps ReduceLROnPlateau(0.8, 20)
 # on the negated val_1 loss, not computed here: constant learning rate (docs/heads.md).

@@ -12,12 +12,12 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/tan2d.py',
           '../_base_/datasets/synthetic-grounding-features_16clips.py',
           '../_base_/schedules/adam_100e.py']
 
-model = dict(feat_dim={{_base_.feat_dim}}, num_clips={{_base_.num_clips}}, clip_pool=1,
+model = dict(num_clips={{_base_.num_clips}}, clip_pool=1,
              hidden_dim=64, map_layers=2, map_kernel=3, map_padding=None, word_dim=32,
              word_vectors=None, tokenizer='words',  # learned embeddings: no GloVe file
              lstm_layers=1, lstm_hidden=64, nms_thresh=0.5,
              vocabulary=dict(ann_file={{_base_.vocabulary_file}}))
-test_evaluator = dict(dump_path='work_dirs/tan2d_synthetic-grounding_predictions.json')
+test_evaluator = dict(dump_path='predictions.json')
 train_cfg = dict(max_epochs=30, val_begin=5, val_interval=5)
 optim_wrapper = dict(optimizer=dict(lr=3e-3), clip_grad=None)
 default_hooks = dict(logger=dict(interval=50),

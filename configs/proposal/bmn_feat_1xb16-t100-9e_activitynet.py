@@ -6,11 +6,11 @@
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/bmn.py',
           '../_base_/datasets/activitynet-features_t100.py', '../_base_/schedules/adam_9e.py']
 
-model = dict(feat_dim={{_base_.feat_dim}}, temporal_scale={{_base_.temporal_scale}})
+model = dict(temporal_scale={{_base_.temporal_scale}})
 # mmaction2 bmn_2xb8-400x100-9e_activitynet-feature.py: clip_grad max_norm 40.
 optim_wrapper = dict(clip_grad=dict(max_norm=40, norm_type=2))
 
 val_evaluator = dict(type='ProposalRecallMetric', ann_file={{_base_.ann_file}}, subset='validation')
-test_evaluator = dict(val_evaluator, dump_path='work_dirs/bmn_activitynet_proposals.json')
+test_evaluator = dict(val_evaluator, dump_path='proposals.json')
 default_hooks = dict(checkpoint=dict(save_best='AUC', rule='greater'))
 env_cfg = dict(dist_cfg=dict(backend='nccl'))

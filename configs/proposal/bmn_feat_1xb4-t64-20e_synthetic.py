@@ -11,13 +11,13 @@
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/bmn.py',
           '../_base_/datasets/synthetic-features_t64.py', '../_base_/schedules/adam_9e.py']
 
-model = dict(feat_dim={{_base_.feat_dim}}, temporal_scale={{_base_.temporal_scale}},
+model = dict(temporal_scale={{_base_.temporal_scale}},
              num_samples=8, hidden_dim_1d=32, hidden_dim_2d=16, hidden_dim_3d=32,
              sampling_chunk=32)
 
 val_evaluator = dict(type='ProposalRecallMetric', ann_file={{_base_.ann_file}}, subset='validation')
 test_evaluator = dict(val_evaluator, subset='testing',
-                      dump_path='work_dirs/bmn_synthetic_proposals.json')
+                      dump_path='proposals.json')
 train_cfg = dict(max_epochs=20, val_begin=5, val_interval=5)
 optim_wrapper = dict(optimizer=dict(lr=3e-3))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[16], gamma=0.1)]

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'export-backbone': ('export_backbone', 'strip a pretraining checkpoint to encoder + metadata'),
     'flops': ('flops', 'FLOPs per clip and per composited video (PAL Table 1 column)'),
     'extract': ('extract', 'extract clip features from videos with a pretrained encoder'),
+    'configs': ('configs', 'print where the configs installed with pal-eval are'),
+    'features': ('features', 'published feature releases: import one as our feature folder'),
     'predict': ('predict', 'actions (or sentence moments) in any video: encoder + trained head'),
     'visualize': ('visualize', 'timelines of predictions, clip-similarity maps'),
     'probe': ('probe', 'linear probe of extracted features (foreground / class)'),

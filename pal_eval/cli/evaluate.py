@@ -14,6 +14,8 @@ Examples::
     pal-eval evaluate proposal --gt activity_net.v1-3.min.json --pred props.json \\
         --plot ar_an.png
     pal-eval evaluate grounding --gt charades_sta_test.txt --pred preds.json
+    pal-eval evaluate detection --gt activity_net.v1-3.min.json --pred det.json \\
+        --blocked-videos blocked.json     # OpenTAD's 4,728-video protocol
 
 Tables are printed in percent; ``--out`` JSON holds fractions in [0, 1].
 """
@@ -68,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grounding: moment times as given (float64, default) or as "
                              "2D-TAN's code holds them (float32, for R@5 parity; needs "
                              'durations in --gt)')
+    parser.add_argument('--blocked-videos', type=Path, default=None, metavar='FILE',
+                        help='detection / proposal: leave these videos out of the ground '
+                             'truth and the predictions, as the official ActivityNet '
+                             'evaluator does with its blocked videos (a JSON list such as '
+                             "OpenTAD's blocked.json, a txt with one id per line, or a CSV "
+                             "with a 'video' column); default: every video")
     parser.add_argument('--strict', action='store_true',
                         help='error (instead of a counted warning) on predictions whose '
                              'label / query id is not in the ground truth')
@@ -151,6 +159,14 @@ def _read_actions(args: argparse.Namespace, annotations, with_labels: bool):
     from pal_eval.data.submission import read_action_submission, reconcile_video_prefix
 
     predictions = read_action_submission(args.pred, with_labels=with_labels)
+    if args.blocked_videos is not None:  # the official evaluator drops them from both
+        from pal_eval.evaluation.inputs import blocked_video_ids
+
+        ids = blocked_video_ids(args.blocked_videos)
+        blocked = predictions['video_id'].isin(ids)
+        print(f'note: {args.blocked_videos}: left out {len(ids) // 2} blocked videos '
+              f'({int(blocked.sum())} predictions on them)', file=sys.stderr)
+        predictions = predictions[~blocked].reset_index(drop=True)
     gt_videos = annotations.instances['video_id'].unique()
     predictions, note = reconcile_video_prefix(predictions, gt_videos)
     if note:
@@ -196,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.blocked_videos is not None and args.task == 'grounding':
+        raise PalEvalError('--blocked-videos applies to detection and proposal only')
     if args.per_class and args.task != 'detection':
         raise PalEvalError('--per-class applies to detection only (AP per class)')
     if args.task == 'grounding':
@@ -237,7 +255,7 @@ def _run_detection(args, subset: str, thresholds: list[float]):
     from pal_eval.evaluation.inputs import load_action_ground_truth
     from pal_eval.evaluation.thumos_matlab import evaluate_thumos14_matlab
 
-    annotations = load_action_ground_truth(args.gt, subset)
+    annotations = load_action_ground_truth(args.gt, subset, args.blocked_videos)
     predictions = _read_actions(args, annotations, with_labels=True)
     if args.protocol == 'thumos14-matlab':
         if annotations.ambiguous.empty:
@@ -278,7 +296,7 @@ def _run_proposal(args, subset: str, thresholds: list[float]):
     if not (math.isfinite(args.max_avg_proposals) and args.max_avg_proposals > 0):
         raise PalEvalError(f'--max-avg-proposals must be a positive number, got '
                            f'{args.max_avg_proposals}')
-    annotations = load_action_ground_truth(args.gt, subset)
+    annotations = load_action_ground_truth(args.gt, subset, args.blocked_videos)
     proposals = _read_actions(args, annotations, with_labels=False)
     ar_at = [n for n in DEFAULT_AR_AT if n <= args.max_avg_proposals
              and float(n * 100 / args.max_avg_proposals).is_integer()]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ['boundary_to_seconds', 'seconds_to_boundary', 'uniform_centers']
+__all__ = ['boundary_to_seconds', 'seconds_to_boundary', 'strided_centers', 'uniform_centers']
 
 
 def _extended(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +73,28 @@ def uniform_centers(duration: float, num_bins: int) -> np.ndarray:
         [0.5, 1.5, 2.5, 3.5]
     """
     return (np.arange(num_bins, dtype=np.float64) + 0.5) * (float(duration) / num_bins)
+
+
+def strided_centers(num_features: int, fps: float, stride: float, offset: float = 0.0
+                    ) -> np.ndarray:
+    """Centre times of features taken every ``stride`` frames, the first centred at ``offset``.
+
+    The grid of clip features extracted at a fixed rate (OpenTAD's ``feature_stride`` and
+    ``offset_frames``, ActionFormer's ``feat_stride`` and ``0.5 * num_frames``): feature
+    ``i`` is centred on frame ``offset + i * stride``, i.e. at that frame divided by ``fps``.
+
+    Args:
+        num_features: Number of features ``T``.
+        fps: Frames per second of the frame numbering.
+        stride: Frames between consecutive features.
+        offset: Frame of the first feature's centre (half a clip for clips starting at 0).
+
+    Examples:
+        >>> strided_centers(3, fps=15.0, stride=16, offset=8).tolist()  # TSP: 16-frame clips
+        [0.5333333333333333, 1.6, 2.6666666666666665]
+    """
+    frames = float(offset) + np.arange(num_features, dtype=np.float64) * float(stride)
+    return frames / float(fps)
 
 
 def _interp_linear_extrapolate(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:

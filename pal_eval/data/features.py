@@ -105,8 +105,14 @@ class FeatureStore:
         return ((self.root / f'{video_id}.json').exists()
                 and (self.root / f'{video_id}.npy').exists())
 
-    def load(self, video_id: str) -> VideoFeatures:
-        """Load one video's features and centre times."""
+    def load(self, video_id: str, *, duration: float | None = None, fps: float | None = None,
+             feature_span: float | None = None) -> VideoFeatures:
+        """Load one video's features and centre times.
+
+        The keyword arguments (what annotations know of the video) are those of
+        :meth:`pal_eval.data.feature_sources.ReleaseFeatureStore.load`; the sidecar written
+        at extraction already holds the centre times, so they are not needed here.
+        """
         check_video_id(video_id)
         npy, side = self.root / f'{video_id}.npy', self.root / f'{video_id}.json'
         if not side.exists() or not npy.exists():

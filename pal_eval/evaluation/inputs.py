@@ -11,16 +11,34 @@ import os
 
 import pandas as pd
 
-from pal_eval.data.annotations import load_actions, load_queries
+from pal_eval.data.annotations import (
+    load_actions,
+    load_queries,
+    read_video_list,
+    with_either_prefix,
+)
 from pal_eval.data.annotations.canonical import ActionAnnotations
 from pal_eval.errors import InputError
 
-__all__ = ['load_action_ground_truth', 'load_grounding_ground_truth']
+__all__ = ['blocked_video_ids', 'load_action_ground_truth', 'load_grounding_ground_truth']
 
 
-def load_action_ground_truth(path: str | os.PathLike, subset: str | None
+def blocked_video_ids(path: str | os.PathLike) -> set[str]:
+    """The ids of a blocked-video list, each with and without the ``v_`` prefix."""
+    return with_either_prefix(read_video_list(path))
+
+
+def load_action_ground_truth(path: str | os.PathLike, subset: str | None,
+                             blocked_videos: str | os.PathLike | None = None
                              ) -> ActionAnnotations:
     """Temporal action ground truth of one subset (any format ``load_actions`` reads).
+
+    Args:
+        path: The ground-truth file.
+        subset: Its subset to keep (None: all).
+        blocked_videos: A video list (:func:`pal_eval.data.annotations.read_video_list`,
+            e.g. OpenTAD's ActivityNet ``blocked.json``): those videos are left out, as
+            the official evaluator leaves out its blocked videos (``check_status``).
 
     Returns:
         :class:`~pal_eval.data.annotations.canonical.ActionAnnotations` of that subset
@@ -30,6 +48,8 @@ def load_action_ground_truth(path: str | os.PathLike, subset: str | None
         InputError: unreadable or malformed file, unknown subset, no instance.
     """
     annotations = load_actions(path, subset)
+    if blocked_videos is not None:
+        annotations = annotations.without_videos(blocked_video_ids(blocked_videos))
     if len(annotations.instances) == 0:
         where = f'subset {subset!r}' if subset is not None else 'the file'
         raise InputError(path, f'no ground-truth instances in {where} (the metric is '

@@ -209,10 +209,12 @@ class _ActionMetric(BaseMetric):
 
     def __init__(self, ann_file: str, subset: str | None, only_processed_videos: bool,
                  dump_path: str | None, window_merge: dict | None, collect_device: str,
-                 prefix: str | None) -> None:
+                 prefix: str | None, blocked_videos: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.window_merge = window_merge_settings(window_merge)
-        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset)
+        self.ground_truth = _GroundTruthCache(load_action_ground_truth, ann_file, subset,
+                                              blocked_videos)
+        self.blocked_videos = blocked_videos
         self.only_processed_videos = only_processed_videos
         self.dump_path = dump_path
 
@@ -232,6 +234,11 @@ class _ActionMetric(BaseMetric):
             write_action_submission(self.dump_path, predictions, overwrite=True)
         annotations = self.ground_truth.get()
         instances, ambiguous = annotations.instances, annotations.ambiguous
+        if self.blocked_videos:  # the official evaluator drops their predictions too
+            from pal_eval.evaluation.inputs import blocked_video_ids
+
+            predictions = predictions[~predictions['video_id'].isin(
+                blocked_video_ids(self.blocked_videos))].reset_index(drop=True)
         if self.only_processed_videos:
             seen = set(predictions['video_id'])
             instances = instances[instances['video_id'].isin(seen)]
@@ -258,6 +265,8 @@ class TemporalDetectionMetric(_ActionMetric):
             ``round_seconds`` / ``round_scores``).
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none: flat names).
+        blocked_videos: A video list file whose videos are left out of the ground truth
+            and the predictions (ActivityNet's blocked videos: OpenTAD's ``blocked.json``).
     """
 
     with_labels = True
@@ -267,9 +276,9 @@ class TemporalDetectionMetric(_ActionMetric):
                  protocol: str = 'anet', strict: bool = False,
                  only_processed_videos: bool = False, dump_path: str | None = None,
                  window_merge: dict | None = None, collect_device: str = 'cpu',
-                 prefix: str | None = None) -> None:
+                 prefix: str | None = None, blocked_videos: str | None = None) -> None:
         super().__init__(ann_file, subset, only_processed_videos, dump_path, window_merge,
-                         collect_device, prefix)
+                         collect_device, prefix, blocked_videos)
         if protocol not in ('anet', 'thumos14-matlab'):
             raise PalEvalError(f"protocol must be 'anet' or 'thumos14-matlab', got {protocol!r}")
         self.tiou_thresholds = [float(t) for t in tiou_thresholds]
@@ -309,6 +318,7 @@ class ProposalRecallMetric(_ActionMetric):
             :class:`TemporalDetectionMetric`'s).
         collect_device: Passed to :class:`~mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix (default none).
+        blocked_videos: A video list file left out of ground truth and proposals.
     """
 
     def __init__(self, ann_file: str, subset: str | None = 'validation',
@@ -316,9 +326,10 @@ class ProposalRecallMetric(_ActionMetric):
                  tiou_thresholds: Sequence[float] = ANET_TIOU_THRESHOLDS,
                  ar_at: Sequence[int] = DEFAULT_AR_AT, only_processed_videos: bool = False,
                  dump_path: str | None = None, window_merge: dict | None = None,
-                 collect_device: str = 'cpu', prefix: str | None = None) -> None:
+                 collect_device: str = 'cpu', prefix: str | None = None,
+                 blocked_videos: str | None = None) -> None:
         super().__init__(ann_file, subset, only_processed_videos, dump_path, window_merge,
-                         collect_device, prefix)
+                         collect_device, prefix, blocked_videos)
         self.max_avg_proposals = max_avg_proposals
         self.tiou_thresholds = [float(t) for t in tiou_thresholds]
         self.ar_at = list(ar_at)

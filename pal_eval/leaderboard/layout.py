@@ -216,8 +216,51 @@ def check_plan(plan: Plan, *, check_configs: bool = True) -> list[InputError]:
                     problems.append(InputError(path, f'not found (input of stage {stage.id})'))
     for features, (annotation_file, subset) in plan.annotations.items():
         if features and Path(features).exists() and Path(annotation_file).exists():
-            problems += check_feature_folder(features, annotation_file, subset or None)
+            source = _feature_source(plan.head_configs.get(features))
+            if source is not None:
+                problems += check_release_folder(features, source, annotation_file,
+                                                 subset or None)
+            else:
+                problems += check_feature_folder(features, annotation_file, subset or None)
     return problems
+
+
+def _feature_source(config: str | None) -> dict | None:
+    """The published-release ``feature_source`` a head config reads, None for our folders."""
+    if not config or not Path(config).is_file():
+        return None
+    from mmengine.config import Config
+
+    try:
+        cfg = Config.fromfile(str(config), import_custom_modules=False)
+    except Exception:  # noqa: BLE001 - reported by the config checks
+        return None
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    source = dataset.get('feature_source')
+    if source is None or dict(source).get('format', 'ours') == 'ours':
+        return None
+    return dict(source)
+
+
+def check_release_folder(features: str | os.PathLike, source: dict,
+                         annotations: str | os.PathLike, subset: str | None = None
+                         ) -> list[InputError]:
+    """Problems of a published release (read in place) against an annotation file: its
+    files, the annotated videos it lacks (as :func:`check_feature_folder`), one video
+    readable."""
+    from pal_eval.data.feature_sources import open_feature_store
+
+    try:
+        store = open_feature_store(features, source)
+        wanted = annotated_video_ids(annotations, subset)
+        missing = [v for v in wanted if v not in store]
+        present = [v for v in wanted if v not in missing]
+        if present:
+            store.raw(present[0])
+    except PalEvalError as exc:
+        return [exc if isinstance(exc, InputError) else InputError(features, str(exc))]
+    return _capped([InputError(features, 'annotated video has no features', record=v)
+                    for v in missing], Path(features), 'annotated videos have no features')
 
 
 def check_config_keys(config: str | os.PathLike, keys) -> list[InputError]:

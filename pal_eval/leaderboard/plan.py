@@ -18,7 +18,9 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
                     train_subset: training (optional: the subset floors learn from),
                     val_annotations: FILE (optional, default: annotations; the file
                                      heads select their checkpoint on),
-                    class_scores: FILE (optional, video-level class scores)}
+                    class_scores: FILE (optional, video-level class scores),
+                    blocked_videos: FILE (optional; evaluate --blocked-videos for the
+                    rows whose references used a blocked list, see below)}
     encoders:                # encoder name -> how its backbone is obtained
       pal: {pretrain_config: CONFIG, gpus: 8,     # mim train + export-backbone
             cfg_options: {KEY: VALUE}}            # e.g. the unlabeled data's root
@@ -41,10 +43,22 @@ Spec schema (strings may use ``{data_root}`` and ``{work_dir}``)::
         cfg_options: {KEY: VALUE} # replaces DEFAULT_HEAD_OPTIONS for mim train/test;
         extra_cfg_options: {...}  # added to them; {features}, {annotations},
                                   # {train_annotations}, {val_annotations},
-                                  # {predictions}, {feature_dim} are filled in per row
+                                  # {class_scores}, {predictions} are filled in per row
+                                  # (model.feat_dim never: the head configs read it from
+                                  # the features)
         checkpoint: last          # or best: test the config's save_best checkpoint
                                   # (only when it validates on a split not reported)
         reference: [gtad_tsp_anet_opentad]
+
+Published features (:data:`PUBLISHED_FEATURE_ROWS`, part of the full-scale spec): rows of
+encoder ``published`` (``features_only``) train the heads on a public release read in
+place (``data.<set>.features``, the head config names its ``feature_source``); ``--dry-run``
+names the release folder, annotation and score files a user still has to download.
+
+ActivityNet blocked videos: a row is evaluated with ``--blocked-videos`` when its first
+reference records ``blocked_videos: opentad`` in ``benchmarks/reference_results.yaml``
+(OpenTAD's 4,728 validation videos); the data set must then give the list
+(``blocked_videos``), and ``--dry-run`` reports it when the file is absent.
 """
 from __future__ import annotations
 
@@ -100,13 +114,18 @@ class Plan:
     # (annotation file, subset) whose videos must all have features
     info: dict[str, dict] = field(default_factory=dict)  # row id -> encoder, dataset, task,
     # head_config, predictions, annotations, subset (what the calibrated tables read)
+    head_configs: dict[str, str] = field(default_factory=dict)  # feature dir -> a head
+    # config reading it (its feature_source says how: a published release read in place)
 
     def stage(self, stage_id: str) -> Stage:
         """The stage with id ``stage_id``."""
         return next(s for s in self.stages if s.id == stage_id)
 
 
-_REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+def _configs() -> Path:
+    from pal_eval.io import configs_root
+
+    return configs_root()
 
 
 def project_config(pattern: str) -> str:
@@ -121,7 +140,7 @@ def project_config(pattern: str) -> str:
         >>> project_config('pretrain/pal_*_k400.py')
         'configs/pretrain/pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py'
     """
-    matches = sorted(_REPO_CONFIGS.glob(pattern))
+    matches = sorted(_configs().glob(pattern))
     if len(matches) != 1:
         return f'configs/{pattern}'
     try:
@@ -133,9 +152,9 @@ def project_config(pattern: str) -> str:
 #: where the pretraining configs take their unlabeled videos from
 _UNLABELED_ROOT = 'train_dataloader.dataset.data_root'
 #: ``--cfg-options`` a head run receives by default (the feature-dataset contract of
-#: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them.
+#: ``pal_eval/data/datasets``); a spec row's ``cfg_options`` replaces them. No
+#: ``model.feat_dim``: the head configs read it from the features (FeatureAwareRunner).
 DEFAULT_HEAD_OPTIONS = {
-    'model.feat_dim': '{feature_dim}',
     'train_dataloader.dataset.feature_dir': '{features}',
     'val_dataloader.dataset.feature_dir': '{features}',
     'test_dataloader.dataset.feature_dir': '{features}',
@@ -157,8 +176,12 @@ GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, Untrim
 }
 TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
 # The real-data 2D-TAN configs read frozen GloVe 6B-300d (never downloaded): the data root holds it.
+# Their datasets join data_root to relative paths (2D-TAN configs: data/<set>/): the plan's
+# paths are relative to where it runs, so the root is the working folder.
 TAN2D_GLOVE_OPTIONS = {**TAN2D_OPTIONS,
-                       'model.word_vectors': '{data_root}/glove/glove.6B.300d.txt'}
+                       'model.word_vectors': '{data_root}/glove/glove.6B.300d.txt',
+                       **{f'{split}_dataloader.dataset.data_root': '.'
+                          for split in ('train', 'val', 'test')}}
 
 
 #: The released encoders of PAL's comparison: leaderboard encoder name -> registry name.
@@ -174,13 +197,14 @@ FULL_SCALE_SPEC: dict = {
             'videos': '{data_root}/activitynet/videos',
             'annotations': '{data_root}/activitynet/annotations/activity_net.v1-3.min.json',
             'class_scores': '{data_root}/activitynet/annotations/cuhk_val_simp_share.json',
+            'blocked_videos': '{data_root}/activitynet/annotations/blocked.json',  # OpenTAD's
             'subset': 'validation',
             'extract_config':
                 project_config('extraction/extract_*_activitynet.py')},
         'thumos14': {
             'videos': '{data_root}/thumos14/videos',
             'annotations': '{data_root}/thumos14/annotations/thumos14.json',
-            'class_scores': '{data_root}/thumos14/annotations/untrimmednet_test_scores.json',
+            'class_scores': '{data_root}/thumos14/annotations/uNet_test.npy',  # G-TAD's data/
             'subset': 'test',
             'train_subset': 'validation',  # THUMOS14 trains on its validation videos
             'extract_config':
@@ -213,8 +237,10 @@ FULL_SCALE_SPEC: dict = {
         # equal features per video on PAL's grid.
         **{method: {'checkpoint': f'{{data_root}}/weights/{ENCODERS[name].weights_file}',
                     'encoder': name, 'extract_config': {
-                        dataset: project_config(f'extraction/equal_features/*_{dataset}.py')
-                        for dataset in ('activitynet', 'thumos14', 'charades_sta')}}
+                        dataset: project_config(f'extraction/equal_features/*_{suffix}.py')
+                        for dataset, suffix in (('activitynet', 'activitynet'),
+                                                ('thumos14', 'thumos14'),
+                                                ('charades_sta', 'charades-sta'))}}
            for method, name in RELEASED_ENCODERS.items()},
     },
     'rows': [
@@ -247,15 +273,76 @@ FULL_SCALE_SPEC: dict = {
     ],
 }
 
-def _feature_dim_from_meta(features: str) -> str:
-    """Shell that prints ``feature_dim`` of a feature folder when the command runs.
 
-    The folder does not exist yet when the plan is made (an earlier stage writes it), so
-    the head's input width is read from its metadata at execution time.
-    """
-    code = "import json,sys; print(json.load(open(sys.argv[1]))['feature_dim'])"
-    return f'$(python3 -c {_q(code)} {_q(features + "/meta.json")})'
-
+#: Public feature releases the published-feature rows train on, read in place (each head
+#: config's header gives the layout; configs/_base_/features/ the grid and the source).
+PUBLISHED_FEATURE_DATA: dict = {
+    'activitynet_tsn_bsn': {  # BSN / mmaction2 TSN csv_mean_100 + mmaction2's split files
+        'features': '{data_root}/activitynet/features/tsn_bsn',
+        'annotations': '{data_root}/activitynet/annotations/anet_anno_val.json',
+        'train_annotations': '{data_root}/activitynet/annotations/anet_anno_train.json',
+        'class_scores': '{data_root}/activitynet/annotations/cuhk_val_simp_share.json',
+        'blocked_videos': '{data_root}/activitynet/annotations/blocked.json',
+        'subset': 'validation'},
+    'activitynet_tsp': {      # TSP's per-split HDF5 files + the official ground truth
+        'features': '{data_root}/activitynet/features/tsp',
+        'annotations': '{data_root}/activitynet/annotations/activity_net.v1-3.min.json',
+        'class_scores': '{data_root}/activitynet/annotations/cuhk_val_simp_share.json',
+        'blocked_videos': '{data_root}/activitynet/annotations/blocked.json',
+        'subset': 'validation'},
+    'thumos14_tsn_gtad': {    # G-TAD's {flow,rgb}_{val,test}.h5, its CSVs, uNet_test.npy
+        'features': '{data_root}/thumos14/features/tsn_gtad',
+        'annotations': '{data_root}/thumos14/annotations/test_Annotation.csv',
+        'train_annotations': '{data_root}/thumos14/annotations/val_Annotation.csv',
+        'class_scores': '{data_root}/thumos14/annotations/uNet_test.npy',
+        'subset': 'test'},
+    'charades_sta_vgg': {     # 2D-TAN's vgg_rgb_features.hdf5, Charades_v1_*.csv durations
+        'features': '{data_root}/charades/features/tan2d_vgg',
+        'annotations': '{data_root}/charades/annotations/charades_sta_test.txt',
+        'train_annotations': '{data_root}/charades/annotations/charades_sta_train.txt',
+        'durations': '{data_root}/charades/annotations/Charades_v1_test.csv',
+        'train_durations': '{data_root}/charades/annotations/Charades_v1_train.csv',
+        'subset': 'test'},
+    'activitynet_captions_c3d': {  # the C3D HDF5 2D-TAN reads
+        'features': '{data_root}/activitynet_captions/features/c3d',
+        'annotations': '{data_root}/activitynet_captions/val_2.json',
+        'train_annotations': '{data_root}/activitynet_captions/train.json',
+        'subset': 'test'},
+}
+_DURATION_OPTIONS = {'train_dataloader.dataset.durations_file': '{train_durations}',
+                     'val_dataloader.dataset.durations_file': '{durations}',
+                     'test_dataloader.dataset.durations_file': '{durations}'}
+#: Heads on public releases, compared with the numbers published on the same features.
+PUBLISHED_FEATURE_ROWS: list = [
+    {'id': 'published_bmn_tsn_anet', 'dataset': 'activitynet_tsn_bsn', 'task': 'proposal',
+     'head_config': project_config('proposal/bmn_tsn-bsn_*_activitynet.py'),
+     'reference': ['bmn_tsn_anet_proposal_paper', 'bmn_tsn_anet_proposal_opentad']},
+    {'id': 'published_bmn_tsp_anet', 'dataset': 'activitynet_tsp', 'task': 'proposal',
+     'head_config': project_config('proposal/bmn_tsp_*_activitynet.py'),
+     'reference': ['bmn_tsp_anet_proposal_opentad']},
+    {'id': 'published_gtad_tsn_anet', 'dataset': 'activitynet_tsn_bsn', 'task': 'detection',
+     'head_config': project_config('detection/gtad_tsn-bsn_*_activitynet.py'),
+     'extra_cfg_options': GTAD_OPTIONS,
+     'reference': ['gtad_tsn_anet_paper', 'gtad_tsn_anet_opentad']},
+    {'id': 'published_gtad_tsp_anet', 'dataset': 'activitynet_tsp', 'task': 'detection',
+     'head_config': project_config('detection/gtad_tsp_*_activitynet.py'),
+     'extra_cfg_options': GTAD_OPTIONS, 'reference': ['gtad_tsp_anet_opentad']},
+    {'id': 'published_gtad_tsn_thumos14', 'dataset': 'thumos14_tsn_gtad', 'task': 'detection',
+     'head_config': project_config('detection/gtad_tsn-gtad_*_thumos14.py'),
+     'extra_cfg_options': GTAD_OPTIONS,
+     'reference': ['gtad_tsn_thumos14_repo', 'gtad_tsn_thumos14_opentad']},
+    {'id': 'published_tan2d_vgg_charades', 'dataset': 'charades_sta_vgg', 'task': 'grounding',
+     'head_config': project_config('grounding/tan2d_vgg_*_charades-sta.py'),
+     'extra_cfg_options': {**TAN2D_GLOVE_OPTIONS, **_DURATION_OPTIONS},
+     'reference': ['tan2d_pool_charades_sta']},
+    {'id': 'published_tan2d_c3d_anet_captions', 'dataset': 'activitynet_captions_c3d',
+     'task': 'grounding',
+     'head_config': project_config('grounding/tan2d_c3d_*_activitynet-captions.py'),
+     'extra_cfg_options': TAN2D_GLOVE_OPTIONS, 'reference': ['tan2d_pool_anet_captions']},
+]
+FULL_SCALE_SPEC['data'].update(PUBLISHED_FEATURE_DATA)
+FULL_SCALE_SPEC['encoders']['published'] = {'features_only': True}
+FULL_SCALE_SPEC['rows'] += [dict(row, encoder='published') for row in PUBLISHED_FEATURE_ROWS]
 
 def synthetic_spec(synth_dir: str | os.PathLike, seed: int = 0) -> dict:
     """The CPU-sized spec on a synthetic benchmark folder (``pal-eval synth --out DIR``).
@@ -457,7 +544,8 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
             head = _head_stage(row, data[dataset], features, head_dir, predictions,
                                needs=tuple(s.id for s in chain[-1:]))
         results = f'{work}/results/{row_id}/metrics.json'
-        evaluate = _evaluate_stage(row, data[dataset], predictions, results, head.id)
+        blocked = _blocked_videos(row, data[dataset], dataset, spec_path)
+        evaluate = _evaluate_stage(row, data[dataset], predictions, results, head.id, blocked)
         row_stages = [*chain, head, evaluate]
         for stage in row_stages:
             stages.setdefault(stage.id, stage)
@@ -471,6 +559,7 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
         if features:
             plan.annotations[features] = (data[dataset]['annotations'],
                                           data[dataset].get('subset', ''))
+            plan.head_configs.setdefault(features, row['head_config'])
     plan.stages.extend(stages.values())
     return plan
 
@@ -479,7 +568,8 @@ def build_plan(spec: Mapping, *, work_dir: str | os.PathLike, data_root: str = '
 SPEC_KEYS: dict[str, tuple[str, ...]] = {
     '': ('data', 'encoders', 'rows', 'calibration'),
     'data': ('videos', 'annotations', 'subset', 'train_subset', 'extract_config', 'features',
-             'train_annotations', 'val_annotations', 'class_scores', 'features_from'),
+             'train_annotations', 'val_annotations', 'class_scores', 'features_from',
+             'blocked_videos', 'durations', 'train_durations'),
     'encoders': ('pretrain_config', 'gpus', 'cfg_options', 'features_only', 'export',
                  'checkpoint', 'encoder', 'extract_config', 'seed', 'oracle', 'floor'),
     'rows': ('id', 'encoder', 'dataset', 'task', 'head_config', 'cfg_options',
@@ -675,13 +765,14 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
               '{train_annotations}': entry.get('train_annotations', entry['annotations']),
               '{val_annotations}': entry.get('val_annotations', entry['annotations']),
               '{class_scores}': entry.get('class_scores', ''),
+              '{durations}': entry.get('durations', ''),
+              '{train_durations}': entry.get('train_durations', entry.get('durations', '')),
               '{predictions}': predictions, '{work_dir}': head_dir}
     options = dict(row.get('cfg_options', DEFAULT_HEAD_OPTIONS))
     options.update(row.get('extra_cfg_options', {}))
     raw_options = dict(options)
     options = _fill(options, values)
-    opts = ' '.join(f'{k}={_feature_dim_from_meta(features)}' if v == '{feature_dim}'
-                    else f'{k}={_q(str(v))}' for k, v in options.items())
+    opts = ' '.join(f'{k}={_q(str(v))}' for k, v in options.items())
     cfg = _q(row['head_config'])
     suffix = f' --cfg-options {opts}' if opts else ''
     last = f'$(cat {_q(head_dir + "/last_checkpoint")})'
@@ -696,7 +787,8 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                f'{pick}mim test mmaction2 {cfg} --checkpoint {checkpoint}'
                f' --work-dir {_q(head_dir)}{suffix}')
     # Data files the head reads: the annotations, plus those its options point at.
-    referenced = [entry[key] for key in ('train_annotations', 'val_annotations', 'class_scores')
+    referenced = [entry[key] for key in ('train_annotations', 'val_annotations', 'class_scores',
+                                         'durations', 'train_durations')
                   if key in entry and f'{{{key}}}' in raw_options.values()]
     inputs = (entry['annotations'], *referenced)
     return Stage(id=f'head/{row["id"]}', kind='head', command=command, outputs=(predictions,),
@@ -704,16 +796,42 @@ def _head_stage(row: Mapping, entry: Mapping, features: str, head_dir: str,
                  configs=(row['head_config'],), cfg_options=tuple(options), needs=needs)
 
 
+def _blocked_videos(row: Mapping, entry: Mapping, dataset: str, spec_path: str) -> str | None:
+    """The blocked-video list a row is evaluated with: its first reference's convention
+    (``blocked_videos`` of ``benchmarks/reference_results.yaml``), None for every video."""
+    from pal_eval.leaderboard.reference import load_reference
+
+    references = list(row.get('reference', []))
+    if row['task'] == 'grounding' or not references:
+        return None
+    try:
+        table = load_reference()
+        convention = table.row(references[0]).extra.get('blocked_videos', 'all')
+    except (KeyError, InputError):
+        return None  # an unknown reference id is compare's to report
+    if convention != 'opentad':
+        return None
+    if not entry.get('blocked_videos'):
+        raise InputError(spec_path, f'reference {references[0]!r} scores the videos left by '
+                         "OpenTAD's blocked.json: give the list as data."
+                         f'{dataset}.blocked_videos', record=row['id'], record_kind='row',
+                         field='blocked_videos')
+    return entry['blocked_videos']
+
+
 def _evaluate_stage(row: Mapping, entry: Mapping, predictions: str, results: str,
-                    head_id: str) -> Stage:
+                    head_id: str, blocked: str | None = None) -> Stage:
     subset = f' --subset {_q(entry["subset"])}' if entry.get('subset') and \
         row['task'] != 'grounding' else ''
     preset = ' --preset thumos14' if 'thumos' in row['dataset'] else ''
+    blocked_option = f' --blocked-videos {_q(blocked)}' if blocked else ''
     command = (f'pal-eval evaluate {row["task"]} --gt {_q(entry["annotations"])} '
-               f'--pred {_q(predictions)}{subset}{preset} --out {_q(results)} --force')
+               f'--pred {_q(predictions)}{subset}{preset}{blocked_option} --out {_q(results)}'
+               ' --force')
     # --force: the file is the plan's own (a stage reruns when its stamp is stale).
     return Stage(id=f'evaluate/{row["id"]}', kind='evaluate', command=command,
-                 outputs=(results,), inputs=(entry['annotations'],), needs=(head_id,))
+                 outputs=(results,), inputs=(entry['annotations'], *([blocked] if blocked else [])),
+                 needs=(head_id,))
 
 
 def _fill(value, replacements: Mapping[str, str]):

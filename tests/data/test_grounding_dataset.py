@@ -112,7 +112,8 @@ def test_missing_features_is_one_clear_error(tmp_path):
     ann = canonical(tmp_path / 'g.json', [
         dict(query_id='q1', video='va', duration=8.0, segment=[1, 3], sentence='x'),
         dict(query_id='q2', video='vz', duration=8.0, segment=[1, 3], sentence='y')])
-    with pytest.raises(InputError, match=r"feats, video 'vz': no features for 1 of 2"):
+    with pytest.raises(InputError, match=r"feats: no features for 1 of 2 annotated videos "
+                       r"of .*g\.json: 'vz'"):
         GroundingFeatureDataset(str(ann), str(tmp_path / 'feats'), PIPELINE)
 
 

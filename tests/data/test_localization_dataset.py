@@ -17,6 +17,7 @@ from pal_eval.data.datasets.localization import (
     window_starts,
 )
 from pal_eval.data.features import write_video_features
+from pal_eval.errors import InputError
 
 
 def test_window_starts_cover_every_feature():
@@ -62,7 +63,8 @@ def feature_folder(tmp_path, monkeypatch):
 
 def test_activitynet_dataset_sample(feature_folder):
     with pytest.warns(UserWarning, match='no features for 1 of 3'):
-        ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), temporal_scale=20)
+        ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), temporal_scale=20,
+                                       missing_features='skip')
     assert len(ds) == 1  # training skips v2 (no ground truth) and v3 (no features)
     sample = ds[0]
     assert tuple(sample['inputs'].shape) == (8, 20)
@@ -77,8 +79,37 @@ def test_activitynet_dataset_sample(feature_folder):
     assert not {'gt_iou_map', 'gt_start', 'gt_end'} & set(data.keys())  # one owner
     np.testing.assert_allclose(data.metainfo['grid_centers'][[0, -1]], [1.0, 39.0])
     with pytest.warns(UserWarning):
-        test_ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True)
+        test_ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True,
+                                            missing_features='skip')
     assert len(test_ds) == 2
+
+
+def test_missing_features_are_one_error_naming_folder_and_videos(feature_folder):
+    """Issue 11 item 9: no silent skip, no ZeroDivisionError in the sampler later."""
+    with pytest.raises(InputError, match=r"no features for 1 of 3 annotated videos of "
+                       r"ann\.json: 'v3'") as error:
+        ActivityNetFeatureDataset('ann.json', str(feature_folder))
+    assert str(feature_folder) in str(error.value)
+    with pytest.raises(InputError, match='no features for 1 of 3'):
+        ThumosFeatureDataset('ann.json', str(feature_folder), test_mode=True)
+
+
+def test_a_split_left_empty_is_an_error_even_when_skipping(tmp_path, monkeypatch):
+    annotations = ActionAnnotations(
+        videos={'a': VideoInfo('a', 'training', 5.0)},
+        instances=pd.DataFrame({'video_id': ['a'], 't_start': [1.0], 't_end': [2.0],
+                                'label': ['x']}), taxonomy=['x'])
+    monkeypatch.setattr(localization, 'load_actions', lambda path, subset: annotations)
+    with pytest.raises(InputError, match="no features for 1 of 1 .*'a'"):
+        ActivityNetFeatureDataset('ann.json', str(tmp_path), missing_features='skip')
+
+
+def test_blocked_videos_are_left_out(feature_folder, tmp_path):
+    blocked = tmp_path / 'blocked.json'
+    blocked.write_text('["v_v3"]')  # the other id spelling: matched either way
+    ds = ActivityNetFeatureDataset('ann.json', str(feature_folder), test_mode=True,
+                                   blocked_videos=str(blocked))
+    assert sorted(ds.get_data_info(i)['video_id'] for i in range(len(ds))) == ['v1', 'v2']
 
 
 def test_thumos_windows_cover_video(feature_folder):
@@ -87,7 +118,8 @@ def test_thumos_windows_cover_video(feature_folder):
     with pytest.warns(UserWarning):
         ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
                                   window_stride=16, test_mode=True, windows='cover',
-                                  gt_rule='coverage', boundary_at='edge')
+                                  gt_rule='coverage', boundary_at='edge',
+                                  missing_features='skip')
     v1 = [ds.get_data_info(i) for i in range(len(ds)) if ds.get_data_info(i)['video_id'] == 'v1']
     assert [w['window_start'] for w in v1] == [0, 16, 32]
     sample = ds[[i for i in range(len(ds))
@@ -151,7 +183,8 @@ def test_thumos_dataset_reads_the_evaluators_csv(shared_annotations, tmp_path, n
     others = len({r['video-name'] for r in rows}) - len(chosen)
     with pytest.warns(UserWarning, match=f'no features for {others} of {others + 2}'):
         ds = ThumosFeatureDataset(str(folder / name), str(tmp_path / 'feats'), subset='test',
-                                  temporal_scale=64, window_stride=32, test_mode=True)
+                                  temporal_scale=64, window_stride=32, test_mode=True,
+                                  missing_features='skip')
     infos = [ds.get_data_info(i) for i in range(len(ds))]
     assert sorted({info['video_id'] for info in infos}) == chosen
     for video_id in chosen:

@@ -208,7 +208,8 @@ def test_class_fusion_with_builtin_classifier_and_score_file(tmp_path):
     model = BoundaryMatchingNetwork(
         temporal_scale=T, num_samples=N, post_process_top_k=5, **SMALL,
         class_fusion=dict(score_file=str(tmp_path / 'scores.json'), taxonomy=['a', 'b'])).eval()
-    out = model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v09'))],
+    out = model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v09',
+                                                                      duration=20.0))],
                 mode='predict')[0]
     assert out.pred_labels[0] == 'a'
     k = len(out.pred_scores) // 2
@@ -217,7 +218,8 @@ def test_class_fusion_with_builtin_classifier_and_score_file(tmp_path):
     from pal_eval.errors import InputError
 
     with pytest.raises(InputError, match="scores.json, video 'v10'.*no class scores"):
-        model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v10'))],
+        model(torch.rand(1, 16, T), [ActionDataSample(metainfo=dict(video_id='v10',
+                                                                    duration=20.0))],
               mode='predict')
 
 

@@ -673,9 +673,9 @@ def test_cpu_config_runs_with_mim_train_and_test(tmp_path, repo_root):
     test = run_mim(['test', 'mmaction2', config, '--checkpoint', checkpoint, '--work-dir',
                     work_dir, *options], cwd=tmp_path)
     assert 'R@1,IoU=0.5' in test.stdout + test.stderr
-    # The dumped predictions are the canonical grounding prediction JSON, one entry per query.
-    dumped = json.loads((tmp_path / 'work_dirs' /
-                         'tan2d_synthetic-grounding_predictions.json').read_text())
+    # The dumped predictions are the canonical grounding prediction JSON, one entry per
+    # query, under --work-dir (the config's relative dump_path).
+    dumped = json.loads((work_dir / 'predictions.json').read_text())
     test_queries = json.loads((tmp_path / 'synth' / 'annotations' /
                                'grounding_test.json').read_text())['queries']
     assert set(dumped['results']) == {q['query_id'] for q in test_queries}
@@ -716,4 +716,4 @@ def test_reproducing_configs_hold_the_official_settings(repo_root, tmp_path, nam
     # The GloVe file is not shipped: building the model says which setting to fix.
     with pytest.raises(InputError, match=r"field 'word_vectors'.*model\.word_vectors=None"):
         TAN2D(**{k: v for k, v in model.items() if k != 'type'} | dict(
-            word_vectors=str(tmp_path / 'glove.6B.300d.txt')))
+            feat_dim=512, word_vectors=str(tmp_path / 'glove.6B.300d.txt')))

@@ -27,17 +27,19 @@ def test_full_scale_plan_order_and_sharing():
     plan = build_plan(FULL_SCALE_SPEC, work_dir='w', data_root='/data')
     ids = [s.id for s in plan.stages]
     assert len(ids) == len(set(ids))
-    # 8 encoders (PAL, MoCoV2, random, TAC, CoCLR, XDC, VideoMoCo, RSPNet) x 5 rows, plus a
-    # floor and an oracle row per head; PAL, MoCoV2 and TAC pretrain once each, PAL and
-    # MoCoV2 export (TAC's recognizer checkpoint is extracted as it is); one extraction per
-    # (encoder, video set: ActivityNet Captions reuses the ActivityNet features), one
-    # oracle per video set; one head per encoder and oracle row, one floor per floor row,
-    # one evaluation per row.
+    # 8 encoders (PAL, MoCoV2, random, TAC, CoCLR, XDC, VideoMoCo, RSPNet) x 5 rows, plus 7
+    # heads on published feature releases, plus a floor and an oracle row per (data set,
+    # head config): 12 of each (5 on our features, 7 on the releases). PAL, MoCoV2 and TAC
+    # pretrain once each, PAL and MoCoV2 export (TAC's recognizer checkpoint is extracted
+    # as it is); one extraction per (encoder, video set: ActivityNet Captions reuses the
+    # ActivityNet features); one oracle per feature grid (our 3 video sets, 5 releases);
+    # one head per encoder, published and oracle row, one floor per floor row, one
+    # evaluation per row.
     kinds = [s.kind for s in plan.stages]
     assert (kinds.count('pretrain'), kinds.count('export'), kinds.count('extract'),
             kinds.count('oracle'), kinds.count('head'), kinds.count('floor'),
-            kinds.count('evaluate')) == (3, 2, 24, 3, 45, 5, 50)
-    assert len(plan.rows) == 50
+            kinds.count('evaluate')) == (3, 2, 24, 8, 40 + 7 + 12, 12, 71)
+    assert len(plan.rows) == 40 + 7 + 12 + 12
     assert '/data/weights/CoCLR-k400-rgb-128-s3d.pth.tar' in \
         plan.stage('extract/coclr/activitynet').inputs
     assert plan.rows['pal_tan2d_anet_captions'][2] == 'extract/pal/activitynet'
@@ -84,7 +86,7 @@ def test_plan_rejects_unknown_rows_and_bad_specs():
 
 def test_given_features_skip_pretraining_and_extraction():
     spec = {'data': {'anet': {'annotations': 'gt.json', 'subset': 'validation',
-                              'features': '/feats/tsp'}},
+                              'features': '/feats/tsp', 'blocked_videos': 'blocked.json'}},
             'encoders': {'tsp': {'features_only': True}},
             'rows': [{'id': 'tsp_gtad', 'encoder': 'tsp', 'dataset': 'anet',
                       'task': 'detection', 'head_config': 'c.py',
@@ -97,6 +99,13 @@ def test_given_features_skip_pretraining_and_extraction():
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').command
     assert '/feats/tsp' in plan.stage('head/tsp_gtad').inputs
     assert plan.annotations == {'/feats/tsp': ('gt.json', 'validation')}
+    # the reference scored OpenTAD's 4,728 videos: so is the row, with the given list
+    assert '--blocked-videos blocked.json' in plan.stage('evaluate/tsp_gtad').command
+    assert 'blocked.json' in plan.stage('evaluate/tsp_gtad').inputs
+    del spec['data']['anet']['blocked_videos']
+    with pytest.raises(InputError, match="row 'tsp_gtad', field 'blocked_videos'.*"
+                                         "data.anet.blocked_videos"):
+        build_plan(spec, work_dir='w')
 
 
 def test_synthetic_spec_grounding_reuses_detection_features(tmp_path):
@@ -283,7 +292,8 @@ def test_run_cli_compares_with_reference(tmp_path, monkeypatch, capsys):
     spec = tmp_path / 'spec.yaml'
     spec.write_text(json.dumps({  # no floor / oracle rows: the fake stages write no data
         'data': {'anet': {'annotations': 'gt.json', 'subset': 'validation',
-                          'features': str(tmp_path / 'feats')}},
+                          'features': str(tmp_path / 'feats'),
+                          'blocked_videos': str(tmp_path / 'blocked.json')}},
         'encoders': {'tsp': {'features_only': True}}, 'calibration': False,
         'rows': [{'id': 'tsp_bmn', 'encoder': 'tsp', 'dataset': 'anet', 'task': 'proposal',
                   'head_config': 'c.py', 'reference': ['bmn_tsp_anet_proposal_opentad']}]}))

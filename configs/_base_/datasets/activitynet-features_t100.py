@@ -2,7 +2,6 @@
 # T = 100 (BMN / G-TAD convention). Shared by configs/proposal and configs/detection.
 data_root = 'data/activitynet/'
 feature_dir = data_root + 'features/pal'
-feat_dim = 400                          # feature_dim in <feature_dir>/meta.json
 ann_file = data_root + 'annotations/activity_net.v1-3.min.json'
 class_score_file = data_root + 'annotations/cuhk_val_simp_share.json'  # video-level scores
 temporal_scale = 100

@@ -4,7 +4,6 @@
 # mIoU (2D-TAN protocol: NMS 0.45 first).
 data_root = 'data/charades_sta/'
 feature_dir = 'features/pal'
-feat_dim = 512                     # feature_dim in <feature_dir>/meta.json
 train_ann = 'annotations/charades_sta_train.txt'
 test_ann = 'annotations/charades_sta_test.txt'
 vocabulary_file = data_root + train_ann  # the model's words

@@ -11,7 +11,6 @@ _base_ = ['./activitynet-features_t100.py']
 
 data_root = 'data/synthetic/'
 feature_dir = data_root + 'features/pal'
-feat_dim = 512                          # feature_dim in <feature_dir>/meta.json
 ann_file = data_root + 'annotations/activitynet.json'
 class_score_file = None                 # none published: the built-in classifiers
 temporal_scale = 64

@@ -13,9 +13,8 @@ _base_ = ['./activitynet-features_t100.py']
 
 data_root = 'data/thumos14/'
 feature_dir = data_root + 'features/pal'
-feat_dim = 2048                         # feature_dim in <feature_dir>/meta.json
 ann_file = data_root + 'annotations/thumos14.json'
-class_score_file = data_root + 'annotations/untrimmednet_test_scores.json'
+class_score_file = data_root + 'annotations/uNet_test.npy'  # UntrimmedNet (G-TAD / BSN data/)
 temporal_scale = 256
 
 _windows = dict(type='ThumosFeatureDataset', ann_file=ann_file, feature_dir=feature_dir,

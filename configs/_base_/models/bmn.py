@@ -3,7 +3,8 @@
 # mmaction/models/localizers/bmn.py), whose checkpoints load (heads.bmn.load_mmaction_bmn).
 model = dict(
     type='BoundaryMatchingNetwork',
-    feat_dim=400, temporal_scale=100,          # inputs [C, T]: T = 100 positions
+    feat_dim='auto',               # C: read from the features (FeatureAwareRunner)
+    temporal_scale=100,            # inputs [C, T]: T = 100 positions
     # BM layer: 32 sample points of 3 interpolations each, over candidates widened by
     # half their length on each side; then widths 256 / 128 / 512.
     num_samples=32, num_samples_per_bin=3, boundary_ratio=0.5,

@@ -5,7 +5,8 @@
 # classifier). configs/detection/gtad_*_thumos14.py sets the THUMOS14 branch's (`master`).
 model = dict(
     type='GTAD',
-    feat_dim=400, temporal_scale=100, max_duration=100,   # anchors up to 100 positions
+    feat_dim='auto',                          # C: read from the features (FeatureAwareRunner)
+    temporal_scale=100, max_duration=100,     # anchors up to 100 positions
     hidden_dim_1d=256, hidden_dim_2d=128, hidden_dim_3d=512,
     k=3, groups=32, width_per_group=4,        # GCNeXt: 3 semantic neighbours, 32 x 4
     # SGAlign: 32 inner + 4 context points (anet:gtad_lib/models.py::GraphAlign), adaptive

@@ -10,7 +10,7 @@
 word_vectors = 'data/glove/glove.6B.300d.txt'
 model = dict(
     type='TAN2D',
-    feat_dim=512,
+    feat_dim='auto',              # C: read from the features (FeatureAwareRunner)
     num_clips=16, clip_pool=16,   # 256 clips in: FrameAvgPool kernel = stride = 16
     diagonals_per_scale=[16],                 # dense 16 x 16 map: every moment
     hidden_dim=512, map_layers=8, map_kernel=5,

@@ -16,6 +16,7 @@ THUMOS14 per-class txt folder      :func:`load_actions`  :mod:`.thumos`
 Charades-STA txt                   :func:`load_queries`  :mod:`.grounding`
 ActivityNet Captions JSON          :func:`load_queries`  :mod:`.grounding`
 canonical grounding JSON           :func:`load_queries`  :mod:`.grounding`
+video lists (blocked videos)       :func:`read_video_list` :mod:`.video_lists`
 =================================  ===================  ==============================
 
 The canonical forms (:class:`~.canonical.ActionAnnotations`,
@@ -42,11 +43,12 @@ from typing import Any
 
 from pal_eval.data.annotations import activitynet, grounding, thumos
 from pal_eval.data.annotations.canonical import ActionAnnotations, GroundingAnnotations
+from pal_eval.data.annotations.video_lists import read_video_list, with_either_prefix
 from pal_eval.errors import InputError
 from pal_eval.io import read_json
 
 __all__ = ['ACTION_FORMATS', 'QUERY_FORMATS', 'annotation_format', 'load_actions',
-           'load_queries']
+           'load_queries', 'read_video_list', 'with_either_prefix']
 
 #: Formats :func:`load_actions` reads (temporal action annotations).
 ACTION_FORMATS = ('activitynet', 'thumos14-csv', 'thumos14-txt')

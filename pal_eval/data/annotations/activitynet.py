@@ -18,6 +18,7 @@ from pal_eval.data.annotations.checks import (
     SegmentChecker,
     check_subset,
     require,
+    same_subset,
     validated_segments,
 )
 from pal_eval.errors import InputError
@@ -37,6 +38,25 @@ def _taxonomy_leaves(path: str | os.PathLike, taxonomy: Any) -> list[str]:
     return [name for node_id, name in names if node_id not in parents]
 
 
+def _durations(checker: SegmentChecker, entry: dict, video_id: str) -> tuple[float, float | None]:
+    """``(duration, feature_span)`` of one entry (NaN / None when the file has none).
+
+    ``duration``, else mmaction2's ``duration_second``. mmaction2 (and BMN) rescale
+    annotations to the seconds the features cover, ``feature_frame / duration_frame *
+    duration_second``: that is the ``feature_span`` when the three are present.
+    """
+    key = 'duration' if entry.get('duration') is not None else 'duration_second'
+    duration = (checker.duration(entry[key], video_id, key)
+                if entry.get(key) is not None else math.nan)
+    span = None
+    if not math.isnan(duration) and entry.get('feature_frame') is not None \
+            and entry.get('duration_frame') is not None:
+        frames = checker.duration(entry['duration_frame'], video_id, 'duration_frame')
+        covered = checker.duration(entry['feature_frame'], video_id, 'feature_frame')
+        span = covered / frames * duration
+    return duration, span
+
+
 def parse_activitynet(path: str | os.PathLike, data: Any, *, subset: str | None = None,
                       tolerance: float = DURATION_TOLERANCE) -> ActionAnnotations:
     """Canonical annotations from already-parsed ActivityNet-style JSON (see loader)."""
@@ -52,6 +72,9 @@ def parse_activitynet(path: str | os.PathLike, data: Any, *, subset: str | None 
         raise InputError(path, 'missing or malformed key (expected an object of videos)',
                          field='database')
     checker = SegmentChecker(path, tolerance)
+    # mmaction2's anet_anno_{train,val}.json hold one split each and no "subset": the
+    # requested subset then labels every video (as one-split grounding files do).
+    split_file = not any(type(e) is dict and 'subset' in e for e in database.values())
     subsets = set()
     videos: dict[str, VideoInfo] = {}
     # Column lists, validated together by _validated_segments (one numpy pass, not one
@@ -60,18 +83,20 @@ def parse_activitynet(path: str | os.PathLike, data: Any, *, subset: str | None 
     for video_id, entry in database.items():
         if type(entry) is not dict:
             raise checker.error(video_id, None, f'must be an object, got {type(entry).__name__}')
-        video_subset = require(checker, entry, 'subset', video_id, str) \
-            if 'subset' in entry or subset is not None else ''
+        if split_file:
+            video_subset = subset or ''
+        else:
+            video_subset = require(checker, entry, 'subset', video_id, str) \
+                if 'subset' in entry or subset is not None else ''
         subsets.add(video_subset)
-        if subset is not None and video_subset != subset:
+        if subset is not None and not same_subset(video_subset, subset):
             continue
-        duration = (checker.duration(entry['duration'], video_id)
-                    if entry.get('duration') is not None else math.nan)
+        duration, feature_span = _durations(checker, entry, video_id)
         fps = entry.get('fps')
         if fps is not None:
             fps = checker.duration(fps, video_id, 'fps')
         videos[video_id] = VideoInfo(video_id, video_subset, duration, fps,
-                                     entry.get('resolution'))
+                                     entry.get('resolution'), feature_span)
         annotations = entry.get('annotations')
         if type(annotations) is not list:
             require(checker, entry, 'annotations', video_id, list)
@@ -110,8 +135,11 @@ def load_activitynet(path: str | os.PathLike, subset: str | None = None, *,
     """Load an ActivityNet v1.3 ground-truth JSON (``version``/``taxonomy``/``database``).
 
     Also reads the ActivityNet-style THUMOS14 JSON of G-TAD (segments as strings, no
-    duration, no taxonomy) and the bare ``{video_id: {...}}`` form of mmaction2's test
-    data. ``taxonomy`` is the list of leaf classes when the file has one, else the
+    duration, no taxonomy), the bare ``{video_id: {...}}`` form of mmaction2
+    (``anet_anno_{train,val}.json``: ``duration_second``, ``feature_frame``, one split per
+    file and no ``subset``, so ``subset`` labels every video) and ActionFormer's JSON
+    (subsets ``Validation`` / ``Test``: subsets match whatever their case). ``taxonomy``
+    is the list of leaf classes when the file has one, else the
     sorted labels.
 
     Args:

@@ -37,13 +37,18 @@ class AnnotationWarning(UserWarning):
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """One annotated video (``duration`` is NaN when the format does not store it)."""
+    """One annotated video (``duration`` is NaN when the format does not store it).
+
+    ``feature_span``: seconds covered by a release's features when the file says so
+    (mmaction2's ``feature_frame / duration_frame * duration_second``), else None.
+    """
 
     video_id: str
     subset: str
     duration: float
     fps: float | None = None
     resolution: str | None = None
+    feature_span: float | None = None
 
 
 def instances_frame(rows: Iterable[tuple[str, float, float, str]] = ()) -> pd.DataFrame:
@@ -75,6 +80,16 @@ class ActionAnnotations:
     taxonomy: list[str] = field(default_factory=list)
     source: str = ''
     ambiguous: pd.DataFrame = field(default_factory=instances_frame)
+
+    def without_videos(self, video_ids) -> ActionAnnotations:
+        """These annotations less the given videos (e.g. ActivityNet's blocked list)."""
+        drop = set(video_ids)
+        videos = {k: v for k, v in self.videos.items() if k not in drop}
+        keep = ~self.instances['video_id'].isin(drop)
+        keep_amb = ~self.ambiguous['video_id'].isin(drop)
+        return ActionAnnotations(videos, self.instances[keep].reset_index(drop=True),
+                                 list(self.taxonomy), self.source,
+                                 self.ambiguous[keep_amb].reset_index(drop=True))
 
     def select_subset(self, subset: str) -> ActionAnnotations:
         """The videos (and their instances) of one subset."""

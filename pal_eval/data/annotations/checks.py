@@ -123,9 +123,20 @@ def require(checker: SegmentChecker, entry: Any, key: str, record: str,
     return value
 
 
+def same_subset(name: str, wanted: str) -> bool:
+    """Whether a file's subset ``name`` is the ``wanted`` one (case-insensitive:
+    ActionFormer's THUMOS14 JSON spells them ``Validation`` and ``Test``).
+
+    Examples:
+        >>> same_subset('Validation', 'validation'), same_subset('test', 'training')
+        (True, False)
+    """
+    return name == wanted or name.lower() == wanted.lower()
+
+
 def check_subset(path: str | os.PathLike, subset: str | None, present: Iterable[str]) -> None:
     present = sorted(set(present))
-    if subset is not None and subset not in present:
+    if subset is not None and not any(same_subset(p, subset) for p in present):
         raise InputError(path, f'unknown subset {subset!r}; the file has '
                          f'{", ".join(map(repr, present)) or "no subsets"}', field='subset')
 

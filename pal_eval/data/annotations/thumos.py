@@ -28,12 +28,27 @@ THUMOS14_CLASSES: tuple[str, ...] = (
     'TennisSwing', 'ThrowDiscus', 'VolleyballSpiking')
 
 
+#: THUMOS14 detection class -> its id among THUMOS's 101 classes (``type_idx`` in G-TAD's
+#: ``{val,test}_Annotation.csv``; column ``id - 1`` of UntrimmedNet's ``uNet_test.npy``).
+#: Published mapping: ``thumos_class`` in frostinassiky/gtad ``gtad_postprocess.py``.
+THUMOS14_CLASS_IDS: dict[str, int] = {
+    'BaseballPitch': 7, 'BasketballDunk': 9, 'Billiards': 12, 'CleanAndJerk': 21,
+    'CliffDiving': 22, 'CricketBowling': 23, 'CricketShot': 24, 'Diving': 26,
+    'FrisbeeCatch': 31, 'GolfSwing': 33, 'HammerThrow': 36, 'HighJump': 40,
+    'JavelinThrow': 45, 'LongJump': 51, 'PoleVault': 68, 'Shotput': 79, 'SoccerPenalty': 85,
+    'TennisSwing': 92, 'ThrowDiscus': 93, 'VolleyballSpiking': 97}
+
+
 def load_thumos14_csv(path: str | os.PathLike, subset: str | None = None, *,
                       classes: tuple[str, ...] = THUMOS14_CLASSES,
                       tolerance: float = DURATION_TOLERANCE) -> ActionAnnotations:
-    """THUMOS14 test ground truth from either published CSV; every row is a ``test`` video.
+    """THUMOS14 ground truth from either published CSV layout.
 
-    * G-TAD's ``test_Annotation.csv`` (``video,type,type_idx,start,end,...``);
+    A video's subset follows its id (``video_validation_*``: ``validation``, THUMOS14's
+    training split; the rest: ``test``), so G-TAD's ``val_Annotation.csv`` trains a head.
+
+    * G-TAD's ``{val,test}_Annotation.csv`` (``video,type,type_idx,start,end,startFrame,
+      endFrame``: the frame columns give each video's frame rate);
     * ``thumos14_test_groundtruth.csv`` (``video-name,t-init,t-end,...,label-idx``, with
       durations and frame rates; ``label-idx`` indexes ``classes``, ``-1`` = Ambiguous).
 
@@ -41,13 +56,11 @@ def load_thumos14_csv(path: str | os.PathLike, subset: str | None = None, *,
 
     Args:
         path: The CSV file.
-        subset: ``'test'`` or ``None`` (any other subset is an error).
+        subset: ``'validation'``, ``'test'`` or ``None`` (all); absent subsets are errors.
         classes: Class list indexed by ``label-idx`` in the groundtruth CSV.
         tolerance: Seconds a segment may end past the duration and be clipped.
     """
     path = Path(path)
-    check_subset(path, subset, ['test'])
-    subset = 'test'
     header, rows = read_csv_rows(path)
     if {'video-name', 't-init', 't-end', 'label-idx'} <= set(header):
         layout = 'groundtruth'  # thumos14_test_groundtruth.csv (with durations and fps)
@@ -66,6 +79,8 @@ def load_thumos14_csv(path: str | os.PathLike, subset: str | None = None, *,
     checker = SegmentChecker(path, tolerance, keep_overshoots=True)
     videos: dict[str, VideoInfo] = {}
     instances, ambiguous = [], []
+    frames_per_video: dict[str, list[float]] = {}  # sum of frame numbers, sum of seconds
+    present: set[str] = set()
     for line_no, row in enumerate(rows, start=2):
         if len(row) < len(header):
             raise checker.error(f'line {line_no}', None,
@@ -93,15 +108,42 @@ def load_thumos14_csv(path: str | os.PathLike, subset: str | None = None, *,
             label = row[col['type']].strip()
             if not label:
                 raise checker.error(video_id, 'type', 'empty class name')
-        videos.setdefault(video_id, VideoInfo(video_id, subset, duration, fps))
+        video_subset = thumos14_subset(video_id)
+        present.add(video_subset)
+        if subset is not None and video_subset != subset:
+            continue
+        videos.setdefault(video_id, VideoInfo(video_id, video_subset, duration, fps))
         start = checker.number(row[col[start_name]], video_id, start_name)
         end = checker.number(row[col[end_name]], video_id, end_name)
         start, end = checker.times(start, end, video_id, duration, f'{start_name}/{end_name}')
+        if layout == 'annotation' and {'startFrame', 'endFrame'} <= set(col):
+            sums = frames_per_video.setdefault(video_id, [0.0, 0.0])
+            sums[0] += checker.number(row[col['startFrame']], video_id, 'startFrame') + \
+                checker.number(row[col['endFrame']], video_id, 'endFrame')
+            sums[1] += start + end
         (ambiguous if label == AMBIGUOUS_LABEL else instances).append(
             (video_id, start, end, label))
+    check_subset(path, subset, present)
     checker.report()
+    # G-TAD's CSVs give each boundary in seconds and in frames: their ratio is the video's
+    # frame rate (25 on the 25 fps videos; 29.97 fps ones read 30.0, 0.1 % off), which the
+    # frame-strided grids of per-frame feature releases need.
+    for video_id, (frames, seconds) in frames_per_video.items():
+        if seconds > 0 and frames > 0 and videos[video_id].fps is None:
+            info = videos[video_id]
+            videos[video_id] = VideoInfo(video_id, info.subset, info.duration, frames / seconds)
     return ActionAnnotations(videos, instances_frame(instances), list(classes), str(path),
                              instances_frame(ambiguous))
+
+
+def thumos14_subset(video_id: str) -> str:
+    """``'validation'`` for ``video_validation_*`` ids, ``'test'`` otherwise.
+
+    Examples:
+        >>> thumos14_subset('video_validation_0000051'), thumos14_subset('video_test_0000004')
+        ('validation', 'test')
+    """
+    return 'validation' if video_id.startswith('video_validation_') else 'test'
 
 
 _THUMOS_TXT = re.compile(r'^(?P<label>.+)_(?P<split>val|test)\.txt$')

@@ -142,6 +142,9 @@ class GroundingFeatureDataset(BaseDataset):
         pipeline: Transforms, typically ``LoadGroundingClips`` then ``PackGroundingInputs``.
         subset: Keep only this subset of the annotation file.
         durations_file: Video durations for Charades-STA txt.
+        feature_source: How ``feature_dir`` is laid out (a published release read in
+            place, :mod:`pal_eval.data.feature_sources`: 2D-TAN's Charades-STA VGG and
+            ActivityNet Captions C3D HDF5 files); None: our folder format.
         data_root: Root of relative paths.
         test_mode: MMEngine's test flag.
 
@@ -151,37 +154,42 @@ class GroundingFeatureDataset(BaseDataset):
 
     def __init__(self, ann_file: str, feature_dir: str, pipeline: list, *,
                  subset: str | None = None, durations_file: str | None = None,
-                 data_root: str = '', test_mode: bool = False, **kwargs):
+                 feature_source: dict | None = None, data_root: str = '',
+                 test_mode: bool = False, **kwargs):
+        from pal_eval.data.feature_sources import FeatureSource
+
         root = Path(data_root) if data_root else Path()
         self.feature_dir = str(root / feature_dir)
+        self.feature_source = FeatureSource.from_config(feature_source)
         self.subset = subset
         self.durations_file = str(root / durations_file) if durations_file else None
         super().__init__(ann_file=ann_file, data_root=data_root, pipeline=pipeline,
                          test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        from pal_eval.data.features import FeatureStore
+        from pal_eval.data.datasets.localization import check_missing_features
+        from pal_eval.data.feature_sources import open_feature_store
 
         queries = read_grounding_queries(self.ann_file, subset=self.subset,
                                          durations_file=self.durations_file)
-        store = FeatureStore(self.feature_dir)
-        missing = sorted({v for v in queries['video_id'] if v not in store})
-        if missing:
-            raise InputError(self.feature_dir, f'no features for {len(missing)} of '
-                             f'{queries["video_id"].nunique()} annotated videos of '
-                             f'{self.ann_file} (extract them first)', record=missing[0])
+        store = open_feature_store(self.feature_dir, self.feature_source)
+        videos = list(dict.fromkeys(queries['video_id']))
+        missing = [v for v in videos if v not in store]
+        check_missing_features(self.feature_dir, self.ann_file, self.subset, missing,
+                               len(videos), 'error')
         unknown = queries['duration'].isna()
         if unknown.any():
-            # Charades-STA txt without a durations file: the extraction recorded them.
-            from pal_eval.io import read_json
-
-            durations = {v: float(read_json(Path(self.feature_dir) / f'{v}.json')['duration'])
+            # Charades-STA txt without a durations file: the features' metadata (our
+            # sidecar) give them, or the store says which file is needed.
+            durations = {v: store.load(v).duration
                          for v in queries.loc[unknown, 'video_id'].unique()}
             queries.loc[unknown, 'duration'] = queries.loc[unknown, 'video_id'].map(durations)
+        source = self.feature_source
         return [dict(query_id=str(row.query_id), video_id=str(row.video_id),
                      duration=float(row.duration), gt_segment=[float(row.t_start),
                                                                float(row.t_end)],
-                     sentence=str(row.sentence), feature_dir=self.feature_dir)
+                     sentence=str(row.sentence), feature_dir=self.feature_dir,
+                     feature_source=source)
                 for row in queries.itertuples(index=False)]
 
 
@@ -210,11 +218,12 @@ class LoadGroundingClips(BaseTransform):
     def transform(self, results: dict) -> dict:
         key = (results['feature_dir'], results['video_id'])
         if key not in self._cache:
-            from pal_eval.data.features import FeatureStore
+            from pal_eval.data.feature_sources import open_feature_store
 
             if key[0] not in self._stores:
-                self._stores[key[0]] = FeatureStore(key[0])
-            video = self._stores[key[0]].load(key[1])
+                self._stores[key[0]] = open_feature_store(key[0],
+                                                          results.get('feature_source'))
+            video = self._stores[key[0]].load(key[1], duration=results['duration'])
             features = np.asarray(video.features, dtype=np.float64)
             if self.l2_normalize:  # torch's F.normalize: x / max(||x||, 1e-12)
                 norms = np.linalg.norm(features, axis=1, keepdims=True)

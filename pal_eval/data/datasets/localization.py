@@ -44,10 +44,11 @@ from mmengine.structures import InstanceData
 from pal_eval.core.resample import resample_features
 from pal_eval.core.time_grid import seconds_to_boundary
 from pal_eval.data.annotations import load_actions
-from pal_eval.data.features import FeatureStore
+from pal_eval.errors import InputError, PalEvalError
 
 __all__ = [
-    'window_starts', 'window_ground_truth', 'ActivityNetFeatureDataset',
+    'window_starts', 'window_ground_truth', 'check_missing_features',
+    'ActivityNetFeatureDataset',
     'ThumosFeatureDataset',
 ]
 
@@ -164,49 +165,106 @@ def _pack(features: np.ndarray, gt_normalised: np.ndarray, labels: Sequence[str]
 
 
 class _FeatureDatasetBase(BaseDataset):
-    """Shared: annotations + feature folder -> one data info per video (or window)."""
+    """Shared: annotations + feature folder -> one data info per video (or window).
+
+    Args (besides those of the subclasses):
+        feature_source: How ``feature_dir`` is laid out (a published release read in
+            place, :mod:`pal_eval.data.feature_sources`); None: our folder format.
+        blocked_videos: A video list file (:func:`pal_eval.data.annotations.
+            read_video_list`, e.g. ActivityNet's ``blocked.json``): those videos are left
+            out, as the official evaluator leaves them out when asked.
+        missing_features: ``'error'`` (default): an annotated video without features is
+            an error naming the folder and the videos; ``'skip'``: such videos are left
+            out with one warning (a split left empty is still an error).
+    """
 
     def __init__(self, ann_file: str, feature_dir: str, *, subset: str | None = None,
                  temporal_scale: int = 100, pipeline: Sequence = (),
-                 test_mode: bool = False, **kwargs):
+                 test_mode: bool = False, feature_source: dict | None = None,
+                 blocked_videos: str | None = None, missing_features: str = 'error',
+                 **kwargs):
+        from pal_eval.data.feature_sources import FeatureSource
+
+        if missing_features not in ('error', 'skip'):
+            raise PalEvalError(f"missing_features must be 'error' or 'skip', got "
+                               f'{missing_features!r}')
         self.feature_dir = feature_dir
         self.subset = subset
         self.temporal_scale = int(temporal_scale)
-        self._store: FeatureStore | None = None
+        self.feature_source = FeatureSource.from_config(feature_source)
+        self.blocked_videos = blocked_videos
+        self.missing_features = missing_features
+        self._store = None
         super().__init__(ann_file=ann_file, pipeline=list(pipeline), test_mode=test_mode,
                          serialize_data=False, **kwargs)
 
     @property
-    def store(self) -> FeatureStore:
+    def store(self):
+        """The feature store (our folder, or the declared release read in place)."""
         if self._store is None:
-            self._store = FeatureStore(self.feature_dir)
+            from pal_eval.data.feature_sources import open_feature_store
+
+            self._store = open_feature_store(self.feature_dir, self.feature_source)
         return self._store
 
-    def _video_records(self) -> list[dict]:
-        """One record per annotated video of the subset that has features."""
+    def _load(self, record: dict):
+        """A record's features on their time grid (the annotation's timing passed on)."""
+        return self.store.load(record['video_id'], duration=record['duration'],
+                               fps=record.get('fps'), feature_span=record.get('feature_span'))
+
+    def _annotations(self):
+        """The subset's annotations, less the blocked videos."""
         annotations = load_actions(self.ann_file, self.subset)
+        if self.blocked_videos:
+            from pal_eval.data.annotations import read_video_list, with_either_prefix
+
+            annotations = annotations.without_videos(
+                with_either_prefix(read_video_list(self.blocked_videos)))
+        return annotations
+
+    def _video_records(self) -> list[dict]:
+        """One record per annotated video of the subset (all must have features)."""
+        annotations = self._annotations()
         self.taxonomy = list(annotations.taxonomy)
         grouped = {video: group for video, group in
                    annotations.instances.groupby('video_id', sort=False)}
-        records, missing = [], []
+        missing = [v for v in annotations.videos if v not in self.store]
+        check_missing_features(self.feature_dir, self.ann_file, self.subset, missing,
+                               len(annotations.videos), self.missing_features)
+        records = []
         for video_id, info in annotations.videos.items():
-            if video_id not in self.store:
-                missing.append(video_id)
+            if video_id in missing:
                 continue
             group = grouped.get(video_id)
             segments = (np.zeros((0, 2)) if group is None else
                         group[['t_start', 't_end']].to_numpy(np.float64))
             labels = [] if group is None else group['label'].tolist()
-            duration = float(info.duration)
-            if math.isnan(duration):  # THUMOS14 CSVs and G-TAD's JSON store none
-                duration = self.store.load(video_id).duration
-            records.append(dict(video_id=video_id, duration=duration,
-                                gt_segments=segments, gt_labels=labels))
-        if missing:
-            warnings.warn(f'{self.feature_dir}: no features for {len(missing)} of '
-                          f'{len(annotations.videos)} videos (e.g. {missing[0]!r}); '
-                          'they are skipped', stacklevel=2)
+            record = dict(video_id=video_id, duration=float(info.duration), fps=info.fps,
+                          feature_span=info.feature_span, gt_segments=segments,
+                          gt_labels=labels)
+            if math.isnan(record['duration']):
+                # THUMOS14 CSVs and G-TAD's JSON store none: the features' metadata (our
+                # sidecar, or the release's grid) give it.
+                record['duration'] = self._load(record).duration
+            records.append(record)
         return records
+
+
+def check_missing_features(feature_dir: str, ann_file: str, subset: str | None,
+                           missing: Sequence[str], total: int, policy: str) -> None:
+    """Raise (``policy='error'``, or all missing) or warn once about annotated videos
+    without features, naming the folder, the annotation file and the first videos."""
+    if not missing:
+        return
+    shown = ', '.join(map(repr, missing[:5])) + (', ...' if len(missing) > 5 else '')
+    where = f'{ann_file}' + (f' (subset {subset!r})' if subset else '')
+    message = (f'no features for {len(missing)} of {total} annotated videos of {where}: '
+               f'{shown}')
+    if policy == 'error' or len(missing) == total:
+        raise InputError(feature_dir, message + " (extract them, leave them out with "
+                         "blocked_videos=FILE, or set missing_features='skip')")
+    warnings.warn(f'{feature_dir}: {message}; they are skipped (missing_features=skip)',
+                  stacklevel=3)
 
 @DATASETS.register_module()
 class ActivityNetFeatureDataset(_FeatureDatasetBase):
@@ -235,7 +293,7 @@ class ActivityNetFeatureDataset(_FeatureDatasetBase):
 
     def prepare_data(self, idx: int) -> dict:
         record = self.get_data_info(idx)
-        video = self.store.load(record['video_id'])
+        video = self._load(record)
         duration = record['duration']
         features, grid = resample_features(video.features, video.centers, duration,
                                            self.temporal_scale)
@@ -288,7 +346,7 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
     def load_data_list(self) -> list[dict]:
         windows = []
         for record in self._video_records():
-            side = self.store.load(record['video_id'])
+            side = self._load(record)
             centers = side.centers
             for start in window_starts(len(centers), self.temporal_scale,
                                        self.window_stride, last=self.windows):
@@ -306,7 +364,7 @@ class ThumosFeatureDataset(_FeatureDatasetBase):
 
     def prepare_data(self, idx: int) -> dict:
         record = self.get_data_info(idx)
-        video = self.store.load(record['video_id'])
+        video = self._load(record)
         start, size = record['window_start'], self.temporal_scale
         features = np.zeros((size, video.features.shape[1]), dtype=np.float32)
         chunk = video.features[start:start + size]
