@@ -292,12 +292,9 @@ class ScoreFileClassifier:
                          record=video_id, field='results')
 
 
-@MODELS.register_module()
-class FeatureVideoClassifier:
-    """The built-in classifier: :class:`VideoClassifier` fitted on the training videos.
-
-    Fitted on first use (the first prediction), then each video is scored from its own
-    features in ``feature_dir``, once.
+class _FittedOnTrainingFeatures:
+    """What the built-in classifiers share: fitted on first use (the first prediction) on
+    the training subset's annotations and features, kept with the feature folder.
 
     Args:
         ann_file: Annotations of the training videos (any ``load_actions`` format).
@@ -306,39 +303,63 @@ class FeatureVideoClassifier:
         max_iter: Logistic regression iterations.
     """
 
+    what = 'classifier'
+
     def __init__(self, ann_file: str, feature_dir: str, subset: str = 'training',
                  max_iter: int = 1000):
         self.ann_file, self.feature_dir = ann_file, feature_dir
         self.subset, self.max_iter = subset, max_iter
         self._fitted: tuple | None = None
-        self._cache: dict[str, np.ndarray] = {}
+
+    def _train(self, annotations, store):
+        """The fitted classifier (raises ValueError when the data cannot train one)."""
+        raise NotImplementedError
 
     def _fit(self) -> tuple:
         if self._fitted is None:
-            from tqdm import tqdm
-
             from pal_eval.data.features import FeatureStore
 
             annotations = load_actions(self.ann_file, self.subset)
             store = FeatureStore(self.feature_dir)
-            labels = dominant_labels(annotations.instances)
-            videos = [v for v in labels if v in store]
-            features = {v: store.load(v).features
-                        for v in tqdm(videos, desc='video classifier: loading features',
-                                      disable=len(videos) < 500)}
             try:
-                classifier = VideoClassifier.fit(features, labels, list(annotations.taxonomy),
-                                                 max_iter=self.max_iter)
+                classifier = self._train(annotations, store)
             except ValueError as exc:
-                raise PalEvalError(f'{self.ann_file}: cannot train the video classifier on '
-                                   f'{len(features)} videos with features: {exc}') from None
+                raise PalEvalError(f'{self.ann_file}: cannot train the {self.what} on the '
+                                   f'features of {self.feature_dir}: {exc}') from None
             self._fitted = (classifier, store)
         return self._fitted
 
     @property
     def taxonomy(self) -> list[str]:
-        """Class names, the order of :meth:`scores`."""
+        """Class names, the order of the scores."""
         return self._fit()[0].taxonomy
+
+
+@MODELS.register_module()
+class FeatureVideoClassifier(_FittedOnTrainingFeatures):
+    """The built-in classifier: :class:`VideoClassifier` fitted on the training videos.
+
+    Fitted on first use (the first prediction), then each video is scored from its own
+    features in ``feature_dir``, once. Args as :class:`_FittedOnTrainingFeatures`.
+    """
+
+    what = 'video classifier'
+
+    def __init__(self, ann_file: str, feature_dir: str, subset: str = 'training',
+                 max_iter: int = 1000):
+        super().__init__(ann_file, feature_dir, subset, max_iter)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _train(self, annotations, store) -> VideoClassifier:
+        from tqdm import tqdm
+
+        labels = dominant_labels(annotations.instances)
+        videos = [v for v in labels if v in store]
+        features = {v: store.load(v).features
+                    for v in tqdm(videos, desc='video classifier: loading features',
+                                  disable=len(videos) < 500)}
+        return VideoClassifier.fit(features, labels, list(annotations.taxonomy),
+                                   max_iter=self.max_iter)
 
     def scores(self, video_id: str) -> np.ndarray:
         """The video's class probabilities ``[num_classes]`` (kept: windows share them)."""
@@ -419,55 +440,31 @@ class ProposalClassifier:
 
 
 @MODELS.register_module()
-class ProposalFeatureClassifier:
+class ProposalFeatureClassifier(_FittedOnTrainingFeatures):
     """Per-proposal class scores: :class:`ProposalClassifier` fitted on training instances.
 
     The synthetic benchmark's detection protocol (module docstring). Fitted on first use;
     each scored video's features are read from ``feature_dir`` (one video kept: a video's
-    windows come together).
-
-    Args:
-        ann_file: Annotations of the training instances (any ``load_actions`` format).
-        feature_dir: Their feature folder (and that of the videos scored later).
-        subset: The training subset of ``ann_file``.
-        max_iter: Logistic regression iterations.
+    windows come together). Args as :class:`_FittedOnTrainingFeatures`.
     """
 
     per_proposal = True
+    what = 'proposal classifier'
 
     def __init__(self, ann_file: str, feature_dir: str, subset: str = 'training',
                  max_iter: int = 1000):
-        self.ann_file, self.feature_dir = ann_file, feature_dir
-        self.subset, self.max_iter = subset, max_iter
-        self._fitted: tuple | None = None
+        super().__init__(ann_file, feature_dir, subset, max_iter)
         self._video: tuple[str, np.ndarray, np.ndarray] | None = None
 
-    def _fit(self) -> tuple:
-        if self._fitted is None:
-            from pal_eval.data.features import FeatureStore
-
-            annotations = load_actions(self.ann_file, self.subset)
-            store = FeatureStore(self.feature_dir)
-            videos = {}
-            for video_id in annotations.instances['video_id'].unique():
-                if video_id in store:
-                    loaded = store.load(video_id)
-                    videos[video_id] = (loaded.features, loaded.centers)
-            rows = annotations.instances[['video_id', 't_start', 't_end', 'label']]
-            try:
-                classifier = ProposalClassifier.fit(
-                    videos, list(rows.itertuples(index=False, name=None)),
-                    list(annotations.taxonomy), max_iter=self.max_iter)
-            except ValueError as exc:
-                raise PalEvalError(f'{self.ann_file}: cannot train the proposal classifier on '
-                                   f'{len(videos)} videos with features: {exc}') from None
-            self._fitted = (classifier, store)
-        return self._fitted
-
-    @property
-    def taxonomy(self) -> list[str]:
-        """Class names, the columns of :meth:`segment_scores`."""
-        return self._fit()[0].taxonomy
+    def _train(self, annotations, store) -> ProposalClassifier:
+        videos = {}
+        for video_id in annotations.instances['video_id'].unique():
+            if video_id in store:
+                loaded = store.load(video_id)
+                videos[video_id] = (loaded.features, loaded.centers)
+        rows = annotations.instances[['video_id', 't_start', 't_end', 'label']]
+        return ProposalClassifier.fit(videos, list(rows.itertuples(index=False, name=None)),
+                                      list(annotations.taxonomy), max_iter=self.max_iter)
 
     def segment_scores(self, video_id: str, segments: np.ndarray) -> np.ndarray:
         """Class probabilities ``[K, num_classes]`` of one video's segments (seconds)."""

@@ -21,7 +21,9 @@ The weights are the model's ``loss_weights`` (:class:`heads.base.BaseTemporalLoc
 
 Without any positive the official ratio divides by zero (the loss is NaN); here the
 positives count at least 1 (``min_positives``, mmaction2's guard), which changes nothing
-when there is one.
+when there is one. Likewise a batch with no proposal cell above tIoU 0.7 gives the
+official regression loss 0 / 0 = NaN; here it contributes 0 (only batches where the
+official loss is NaN differ).
 """
 from __future__ import annotations
 
@@ -141,7 +143,13 @@ class GTADLoss(nn.Module):
         from mmaction.models.losses import BMNLoss
 
         gt_iou_map = gt_iou_map * bm_mask
-        reg = BMNLoss.pem_reg_loss(pred_bm[:, 0].contiguous(), gt_iou_map, bm_mask)
+        if bool((gt_iou_map > 0.7).any()):
+            reg = BMNLoss.pem_reg_loss(pred_bm[:, 0].contiguous(), gt_iou_map, bm_mask)
+        else:
+            # No proposal cell reaches tIoU 0.7 in the batch (ground truth longer than the
+            # map's D, or none): every bin is sampled to the empty high bin's size and the
+            # official loss is 0 / 0 = NaN, which would end training. No regression signal.
+            reg = pred_bm[:, 0].sum() * 0.0
         cls = self.pem_cls_loss(pred_bm[:, 1].contiguous(), gt_iou_map, bm_mask)
         tem = self.tem_loss(pred_start, pred_end, gt_start, gt_end)
         total = weight_tem * tem + weight_pem_reg * reg + weight_pem_cls * cls

@@ -14,22 +14,43 @@ from tests.mim_utils import BIN, _env
 CONFIG = 'configs/proposal/bmn_feat_1xb4-t64-20e_synthetic.py'
 
 
-@pytest.mark.slow
-def test_mim_train_with_a_missing_ann_file_prints_one_error_line(repo_root, tmp_path):
-    proc = subprocess.run(
+def _mim_train(repo_root, tmp_path, *options) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(BIN / 'mim'), 'train', 'mmaction2', str(repo_root / CONFIG), '--work-dir',
-         str(tmp_path / 'work'), '--cfg-options',
-         f'train_dataloader.dataset.ann_file={tmp_path}/nope.json'],
+         str(tmp_path / 'work'), '--cfg-options', *options],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+
+
+def _assert_one_error_line(proc, expected: str) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.startswith('error: ')]
-    assert errors == [f'error: {tmp_path}/nope.json: file not found'], output[-3000:]
+    assert errors == [expected], output[-3000:]
     # The training process printed no traceback: the one left is mim's own report that
     # its subprocess failed (mim never imports pal-eval).
     assert 'pal_eval.errors.InputError' not in output
     assert output.count('Traceback (most recent call last)') == 1
     assert 'CalledProcessError' in output
+
+
+@pytest.mark.slow
+def test_mim_train_with_a_missing_ann_file_prints_one_error_line(repo_root, tmp_path):
+    features = tmp_path / 'features'
+    features.mkdir()
+    (features / 'meta.json').write_text('{"feature_dim": 8}')
+    proc = _mim_train(repo_root, tmp_path,
+                      f'train_dataloader.dataset.ann_file={tmp_path}/nope.json',
+                      *(f'{split}_dataloader.dataset.feature_dir={features}'
+                        for split in ('train', 'val', 'test')))
+    _assert_one_error_line(proc, f'error: {tmp_path}/nope.json: file not found')
+
+
+@pytest.mark.slow
+def test_mim_train_before_extraction_prints_one_error_line(repo_root, tmp_path):
+    # The config's feature folder (data/synthetic/features/pal) does not exist here: the
+    # runner reads feat_dim from it before anything else.
+    proc = _mim_train(repo_root, tmp_path, 'train_cfg.max_epochs=1')
+    _assert_one_error_line(proc, 'error: data/synthetic/features/pal: feature folder not found')
 
 
 def _hook_output(monkeypatch, capsys, exception: BaseException, argv0: str) -> str:

@@ -146,13 +146,14 @@ def test_thumos_windows_official(feature_folder):
     earlier."""
     with pytest.warns(UserWarning):
         test_ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
-                                       window_stride=16, test_mode=True)
+                                       window_stride=16, test_mode=True,
+                                       missing_features='skip')
     starts = [test_ds.get_data_info(i)['window_start'] for i in range(len(test_ds))
               if test_ds.get_data_info(i)['video_id'] == 'v1']
     assert starts == [0, 16, 28]
     with pytest.warns(UserWarning):
         ds = ThumosFeatureDataset('ann.json', str(feature_folder), temporal_scale=32,
-                                  window_stride=16)
+                                  window_stride=16, missing_features='skip')
     infos = [ds.get_data_info(i) for i in range(len(ds))]
     assert [(i['video_id'], i['window_start']) for i in infos] == [('v1', 0), ('v1', 28)]
     np.testing.assert_allclose(infos[0]['gt_window'] * 32, [[5.5, 14.5], [29.5, 53.5]],

@@ -617,12 +617,12 @@ def test_load_official_checkpoint_reproduces_the_reference_forward(tmp_path, D, 
         load_official_gtad(path, temporal_scale=T, max_duration=D)
 
 
-@pytest.mark.parametrize('name, points, kernel, kwargs', [
-    ('gtad_feat_1xb16-t100-10e_activitynet.py', 36, 1, {}),
-    ('gtad_feat_1xb8-t256d64-10e_thumos14.py', 32, 3,
+@pytest.mark.parametrize('name, feat_dim, points, kernel, kwargs', [
+    ('gtad_feat_1xb16-t100-10e_activitynet.py', 400, 36, 1, {}),
+    ('gtad_feat_1xb8-t256d64-10e_thumos14.py', 2048, 32, 3,
      dict(temporal_scale=256, max_duration=64))])
-def test_reproducing_configs_have_the_reference_state_dict(repo_root, name, points, kernel,
-                                                           kwargs):
+def test_reproducing_configs_have_the_reference_state_dict(repo_root, name, feat_dim, points,
+                                                           kernel, kwargs):
     """Issue 15 #6: ``anet:models.py`` SGAlign 32 + 4 points (``h_dim_goi = 256 x 36 =
     9216``) and ``kern_2d = 1``; ``master``: 16 + 16 (8192) and 3x3. A model built from
     each config has exactly the reference keys and shapes (feat_dim 400 / 2048), so the
@@ -633,7 +633,7 @@ def test_reproducing_configs_have_the_reference_state_dict(repo_root, name, poin
     from heads.gtad import convert_official_gtad_state_dict
 
     cfg = Config.fromfile(repo_root / 'configs' / 'detection' / name)
-    settings = dict(cfg.model)
+    settings = dict(cfg.model, feat_dim=feat_dim)  # 'auto' in the config: the features'
     settings.pop('class_fusion')
     model = MODELS.build(settings)
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}

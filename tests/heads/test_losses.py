@@ -117,3 +117,27 @@ def test_thumos_weights_and_no_positive_guard():
     loss = GTADLoss()
     assert torch.isfinite(loss.tem_loss(start, end, empty, empty))
     assert torch.isfinite(loss.pem_cls_loss(maps[:, 1], torch.zeros(1, 6, 12), model.bm_mask))
+
+
+def test_regression_without_any_cell_above_07_is_zero_not_nan():
+    """mmaction2's / G-TAD's ``pem_reg_loss``: the medium and low bins are subsampled to
+    the size of the high bin (tIoU > 0.7); with no high cell every weight is 0 and the
+    loss is 0 / 0 = NaN (a ground truth longer than the map's D does it). Here: 0, with a
+    gradient of 0, and the same value as the official formula whenever one cell is high."""
+    mask = proposal_map_mask(8, 4)                    # D = 4 < T = 8
+    gt = torch.full((1, 4, 8), 0.5) * mask            # medium cells only
+    pred = torch.rand(1, 2, 4, 8, requires_grad=True)
+    start, end = torch.rand(1, 8), torch.rand(1, 8)
+    label = torch.zeros(1, 8)
+    label[0, 2] = 1.0
+    assert torch.isnan(BMNLoss.pem_reg_loss(pred[:, 0], gt, mask))     # the official NaN
+    _, _, reg, _ = GTADLoss()(pred, start, end, gt, label, label, mask)
+    assert float(reg) == 0.0
+    reg.backward()
+    assert float(pred.grad.abs().sum()) == 0.0
+    gt[0, 1, 2] = 0.9                                 # one high cell: the official value
+    torch.manual_seed(3)
+    want = BMNLoss.pem_reg_loss(pred[:, 0].detach(), gt, mask)
+    torch.manual_seed(3)
+    _, _, reg, _ = GTADLoss()(pred.detach(), start, end, gt, label, label, mask)
+    torch.testing.assert_close(reg, want)
