@@ -702,6 +702,30 @@ def build_annotations(plan: BenchmarkPlan) -> tuple:
     return actions, grounding
 
 
+def write_annotation_files(plan: BenchmarkPlan, folder: Path):
+    """Write the plan's annotation files into ``folder``; return its ``ActionAnnotations``.
+
+    ``activitynet.json``, ``thumos14.json``, ``grounding_{train,test}.json`` and
+    ``charades_sta_{train,test}.txt``: they depend on the plan only, never on rendering
+    (``tests/data/test_synthetic_annotation_pin.py`` pins their bytes).
+    """
+    from pal_eval.data.annotations.writers import (
+        write_activitynet_gt,
+        write_charades_sta,
+        write_grounding_json,
+    )
+
+    actions, grounding = build_annotations(plan)
+    write_activitynet_gt(folder / 'activitynet.json', actions)
+    write_activitynet_gt(folder / 'thumos14.json', actions, subset_map=THUMOS_SUBSETS,
+                         with_fps=True)
+    for split in GROUNDING_SPLITS.values():
+        part = grounding.select_subset(split)
+        write_grounding_json(folder / f'grounding_{split}.json', part)
+        write_charades_sta(folder / f'charades_sta_{split}.txt', part)
+    return actions
+
+
 def _prepare_output(out: Path, force: bool) -> Path:
     """Check ``out`` may be written; return the temporary sibling to generate into."""
     if out.exists() and not out.is_dir():
@@ -775,11 +799,6 @@ def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = Fa
     """
     from tqdm import tqdm
 
-    from pal_eval.data.annotations.writers import (
-        write_activitynet_gt,
-        write_charades_sta,
-        write_grounding_json,
-    )
     from pal_eval.data.video_io import write_video
     from pal_eval.io import atomic_write, write_json
 
@@ -800,15 +819,7 @@ def generate(preset: str, seed: int, out: str | os.PathLike, *, force: bool = Fa
         with atomic_write(staging / 'unlabeled' / 'labels.txt') as handle:  # TAC only
             handle.writelines(f'{spec.video_id}.mp4 {spec.instances[0].label}\n'
                               for spec in plan.clips)
-        actions, grounding = build_annotations(plan)
-        ann_dir = staging / 'annotations'
-        write_activitynet_gt(ann_dir / 'activitynet.json', actions)
-        write_activitynet_gt(ann_dir / 'thumos14.json', actions, subset_map=THUMOS_SUBSETS,
-                             with_fps=True)
-        for split in GROUNDING_SPLITS.values():
-            part = grounding.select_subset(split)
-            write_grounding_json(ann_dir / f'grounding_{split}.json', part)
-            write_charades_sta(ann_dir / f'charades_sta_{split}.txt', part)
+        actions = write_annotation_files(plan, staging / 'annotations')
         meta = _meta(plan, actions)
         write_json(staging / 'meta.json', meta)
         _swap_into_place(staging, out)
