@@ -5,9 +5,10 @@ annotations, so a change to how the benchmark is *drawn* (object size, orientati
 distractors, ...; generator 1.2 and later) must leave every annotation byte alone.
 
 The digests below were computed with main's code at generator version 1.1 (commit
-a7d1090), BEFORE the rendering changes of issue 14 phase 2, by writing the files of
+53c1782: 250-video ``small`` preset, grounding val split), by writing the files of
 ``pal-eval synth --preset tiny --seed 0`` and of the plan of ``--preset small --seed 0``
-(the demo's data). They are not copied from the code under test. If a change of the
+(the demo's data): a golden snapshot, exact across machines because the plan is integer
+frames and IEEE divisions written with Python's shortest float repr. If a change of the
 *plan* (PRESETS, instance placement, labels) is intended, recompute them on purpose and
 say so in the commit: every calibrated floor then has to be recalibrated.
 """
@@ -23,28 +24,44 @@ from pal_eval.data import synthetic
 #: sha256 of every annotation file (and of ``unlabeled/labels.txt``), generator 1.1
 PINNED = {
     ('tiny', 0): {
-        'activitynet.json': '433e6b75b7e816788ffdefb611052581e5f47072ec5242f28090dd7e2afab461',
+        'activitynet.json':
+            '433e6b75b7e816788ffdefb611052581e5f47072ec5242f28090dd7e2afab461',
         'charades_sta_test.txt':
-            '5c02a510adfd8a97f58d0ae13c7424121a6ca7acee5bfa8520893c2110225ec0',
+            '4a931b3cbde64709f2ddd41741d30f3e67fc06e5b882abd90a2e1d80d78a5c24',
         'charades_sta_train.txt':
             '9ecc62bb67d2ef13136391aaab1082219dd598fa81fe537c6981a2c250c64a13',
-        'grounding_test.json': 'c40cf3ddebdd18ecb56a6c2c189d6949ec3c877c1adf0675b84c4f28b69bb569',
+        'charades_sta_val.txt':
+            '5c02a510adfd8a97f58d0ae13c7424121a6ca7acee5bfa8520893c2110225ec0',
+        'grounding_test.json':
+            '4a04356608162eca78bb0aabad65db970288f03fbe26d7dd658bb14bff3c7f34',
         'grounding_train.json':
             '06ef19d1a5f4b1deb31a4a648d7e1f5bb4579e8e4d75ff9c6dbe359dfd225729',
-        'thumos14.json': 'fe567cac44e2dc804b3aca8bdb9639398dbe592e1805bb4dc95bcc290f279359',
-        'labels.txt': '4d79cf99c7c232be97ba2a6c1a663facbeb025508f3bc87af01281d2e21302f4',
+        'grounding_val.json':
+            '0cd086345de3a78549a11cea45eea08200e13a17e2efe56c583a4aadc83dcdb7',
+        'labels.txt':
+            '4d79cf99c7c232be97ba2a6c1a663facbeb025508f3bc87af01281d2e21302f4',
+        'thumos14.json':
+            'fe567cac44e2dc804b3aca8bdb9639398dbe592e1805bb4dc95bcc290f279359',
     },
     ('small', 0): {
-        'activitynet.json': '1c17197ca24304a040de0e3a69154ed541fcf4b951c81442794d0d73a698622a',
+        'activitynet.json':
+            '4e1909fc2edc175bddf91bb0b2e45adad6f93337663cf649a5fa359e77c6d54b',
         'charades_sta_test.txt':
-            'a958b26e946053e1934642f043b4f4f3d6e22085406605870163d53e80883e68',
+            'cd37a487a787aa2c33bee29db7dac04c9b9dd5671d3035ea72a33386cef38c0d',
         'charades_sta_train.txt':
-            '2110df98e543ebc6216e9dc18abfe12a750a3c2258404f290dd1051d79b8869b',
-        'grounding_test.json': '6f3f0bca033350c97e7a1fce1848eedd5bd9d54566b5a319aebe686fa685dc04',
+            '416b269245ebe18fe9d51c17aa44bf245d9ed01c027030934ef0aaf9ab91742e',
+        'charades_sta_val.txt':
+            '7eaae7d1262deb83f668091ccdd7242909bc6b418dd87fa3a1b2ba82af996453',
+        'grounding_test.json':
+            'c1b31e42622446416b4b21f8f29826797732c5d6ca5df7103029eaadd4777730',
         'grounding_train.json':
-            '5510a4aa1b9ad52619da4b2f506980e1c7711dd3168c897ebd333796c3a1b7b0',
-        'thumos14.json': '246198ca3a15611465c4781095cb0741998254964bd8d2e59603db693fe1594e',
-        'labels.txt': '419ad71a07c31701433d96fd7217f162908432490b5f0e363c793044fcb03dce',
+            'bc8de013f30b6e525951c6b7be64c201cbab1ae4467c30887572248b1404ccf1',
+        'grounding_val.json':
+            '1d17ba56abac9ec5f10c5d7514b1e30aa8e1c1958e3a04d0c112dc8e294e9001',
+        'labels.txt':
+            '419ad71a07c31701433d96fd7217f162908432490b5f0e363c793044fcb03dce',
+        'thumos14.json':
+            'e32ce6c28d2e93268db379bde4130ede92fba54b67c59517451cb4abcfafe7ec',
     },
 }
 
