@@ -3,7 +3,7 @@
 The configs travel with the package (``pal_eval/.mim/configs``), so a ``pip install``
 user trains without a git checkout::
 
-    mim train mmaction2 "$(pal-eval configs proposal/bmn_feat_1xb4-t32-6e_synthetic.py)"
+    mim train mmaction2 "$(pal-eval configs proposal/bmn_feat_1xb4-t64-20e_synthetic.py)"
 
 Without an argument it prints the folder; with glob patterns, each matching config.
 """
