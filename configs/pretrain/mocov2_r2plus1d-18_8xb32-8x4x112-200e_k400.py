@@ -6,20 +6,17 @@ _base_ = ['./pal_r2plus1d-18_8xb32-8x4x112-200e_k400.py']
 model = dict(
     _delete_=True,
     type='MoCoV2',
-    backbone=dict(type='PALBackbone', arch='r2plus1d_18', base_channels=64),
-    clips_per_video={{_base_.clips_per_video}},
-    embed_dim=128,
-    queue_size=65536,
-    momentum=0.999,
-    temperature=0.2,
-    in_batch_negatives=True,
-    symmetric=True,
-    bn_groups=1,
-    shuffle_bn=True,
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+    # every field from the PAL model this twin inherits: only the pretext differs
+    backbone={{_base_.model.backbone}},
+    clips_per_video={{_base_.model.clips_per_video}},
+    embed_dim={{_base_.model.embed_dim}},
+    queue_size={{_base_.model.queue_size}},
+    momentum={{_base_.model.momentum}},
+    temperature={{_base_.model.temperature}},
+    in_batch_negatives={{_base_.model.in_batch_negatives}},
+    symmetric={{_base_.model.symmetric}},
+    bn_groups={{_base_.model.bn_groups}},
+    shuffle_bn={{_base_.model.shuffle_bn}},
+    data_preprocessor={{_base_.model.data_preprocessor}})
 
 train_dataloader = dict(dataset=dict(mode='two_views'))
