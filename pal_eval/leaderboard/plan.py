@@ -174,14 +174,15 @@ GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, Untrim
     'model.class_fusion.score_file': '{class_scores}',
     'model.class_fusion.ann_file': '{annotations}',
 }
-TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}'}
+# 2D-TAN's datasets join data_root to relative paths (feature_dir and ann_file; its configs:
+# data/<set>/): the plan's paths are relative to where it runs, so the root is the working
+# folder (without it a relative --work-dir reads data/synthetic/work_dirs/...).
+TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}',
+                 **{f'{split}_dataloader.dataset.data_root': '.'
+                    for split in ('train', 'val', 'test')}}
 # The real-data 2D-TAN configs read frozen GloVe 6B-300d (never downloaded): the data root holds it.
-# Their datasets join data_root to relative paths (2D-TAN configs: data/<set>/): the plan's
-# paths are relative to where it runs, so the root is the working folder.
 TAN2D_GLOVE_OPTIONS = {**TAN2D_OPTIONS,
-                       'model.word_vectors': '{data_root}/glove/glove.6B.300d.txt',
-                       **{f'{split}_dataloader.dataset.data_root': '.'
-                          for split in ('train', 'val', 'test')}}
+                       'model.word_vectors': '{data_root}/glove/glove.6B.300d.txt'}
 
 
 #: The released encoders of PAL's comparison: leaderboard encoder name -> registry name.

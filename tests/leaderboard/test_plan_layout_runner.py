@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 
@@ -115,6 +116,48 @@ def test_synthetic_spec_grounding_reuses_detection_features(tmp_path):
                         'extract/random/synthetic_anet']
     assert plan.rows['pal_tan2d_synthetic'][:3] == ['pretrain/pal', 'export/pal',
                                                     'extract/pal/synthetic_anet']
+
+
+def _train_options(command: str) -> tuple[str, dict[str, str]]:
+    """The config and ``--cfg-options`` of the ``mim train`` part of a head command."""
+    words = shlex.split(command.split(' && ')[0])
+    options = words[words.index('--cfg-options') + 1:]
+    return words[3], dict(option.split('=', 1) for option in options)
+
+
+def _read_path(dataset, key: str) -> str:
+    """The path a feature dataset opens for ``key``: 2D-TAN's join ``data_root`` (as
+    MMEngine's ``BaseDataset`` does for ``ann_file``), the localization ones do not."""
+    root = dataset.get('data_root') or ''
+    if dataset.type == 'GroundingFeatureDataset' or key == 'ann_file':
+        return os.path.normpath(os.path.join(root, dataset[key]))
+    return os.path.normpath(dataset[key])
+
+
+@pytest.mark.parametrize('work_dir', ['work_dirs/demo', '/abs/work'])
+def test_synthetic_heads_read_the_plans_paths_from_any_work_dir(work_dir, repo_root,
+                                                                 monkeypatch):
+    """Every head dataset opens the features and annotations the plan names, also with a
+    relative work dir (``make demo``: 2D-TAN's configs join a ``data_root``)."""
+    from mmengine.config import Config
+
+    monkeypatch.chdir(repo_root)
+    synth = f'{work_dir}/data'
+    plan = build_plan(synthetic_spec(synth), work_dir=work_dir)
+    heads = [stage for stage in plan.stages if stage.kind == 'head'
+             and 'mim train' in stage.command]
+    assert {stage.id.rsplit('_', 2)[-2] for stage in heads} >= {'bmn', 'gtad', 'tan2d'}
+    for stage in heads:
+        config, options = _train_options(stage.command)
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(options)
+        for split in ('train', 'val', 'test'):
+            dataset = cfg[f'{split}_dataloader'].dataset
+            expected = options[f'{split}_dataloader.dataset.feature_dir']
+            assert _read_path(dataset, 'feature_dir') == os.path.normpath(expected), stage.id
+            expected = options[f'{split}_dataloader.dataset.ann_file']
+            assert _read_path(dataset, 'ann_file') == os.path.normpath(expected), stage.id
+            assert _read_path(dataset, 'ann_file').startswith(os.path.normpath(synth))
 
 
 # ---- layout checks ---------------------------------------------------------------------
