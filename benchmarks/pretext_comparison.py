@@ -44,7 +44,9 @@ def run_seed(out: Path, data: Path, seed: int) -> pd.DataFrame:
     spec = synthetic_spec(data, seed=seed)
     plan = build_plan(spec, work_dir=work, spec_path=f'<seed {seed}>')
     start = time.monotonic()
-    run_plan(plan, work, log=lambda line: print(f'[seed {seed}] {line}', flush=True))
+    # two stages at a time, as the demo; each stage's output goes to <work>/logs/
+    run_plan(plan, work, log=lambda line: print(f'[seed {seed}] {line}', flush=True), jobs=2,
+             stage_logs=True)
     print(f'[seed {seed}] done in {(time.monotonic() - start) / 60:.1f} min', flush=True)
     table = leaderboard_table(spec['rows'], plan.results)
     # How distinct validation actions are from their background in each encoder's
@@ -70,8 +72,30 @@ def summarise(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
     grouped = stacked.groupby('encoder')[COLUMNS]
     mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
     cells = mean.map(lambda v: f'{v:.2f}') + ' ± ' + std.map(lambda v: f'{v:.2f}')
-    order = [e for e in ('pal', 'mocov2', 'random') if e in cells.index]
+    order = [e for e in ('pal', 'mocov2', 'tac', 'random') if e in cells.index]
     return cells.loc[order]
+
+
+def paired_differences(tables: dict[int, pd.DataFrame], encoder: str = 'pal',
+                       against: tuple[str, ...] = ('random', 'mocov2')) -> pd.DataFrame:
+    """Per metric, ``encoder - other`` over the seeds: mean ± std and how many seeds > 0.
+
+    Seeds pair naturally (one seed reruns every stage of every row), so the difference
+    is taken seed by seed before averaging.
+    """
+    rows = {}
+    for other in against:
+        diffs = pd.DataFrame({seed: table.loc[encoder, COLUMNS] - table.loc[other, COLUMNS]
+                              for seed, table in tables.items()
+                              if {encoder, other} <= set(table.index)}).T
+        if diffs.empty:
+            continue
+        std = diffs.std(ddof=1).fillna(0.0)
+        rows[f'{encoder} - {other}'] = {
+            column: f'{diffs[column].mean():+.2f} ± {std[column]:.2f} '
+                    f'({int((diffs[column] > 0).sum())}/{len(diffs)} > 0)'
+            for column in COLUMNS}
+    return pd.DataFrame.from_dict(rows, orient='index')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     tables = {seed: run_seed(args.out, data, seed) for seed in seeds}
     per_seed = pd.concat(tables, names=['seed'])
     summary = summarise(tables)
+    paired = paired_differences(tables)
     text = (f'Seeds {seeds}, synthetic `{args.preset}` preset (seed 0), percent, '
-            f'mean ± std over seeds:\n\n{summary.to_markdown()}\n\nPer seed:\n\n'
+            f'mean ± std over seeds:\n\n{summary.to_markdown()}\n\n'
+            f'Paired by seed (mean ± std, seeds with a positive difference):\n\n'
+            f'{paired.to_markdown()}\n\nPer seed:\n\n'
             f'{per_seed[COLUMNS].round(2).to_markdown()}\n')
     with atomic_write(args.out / 'pretext_comparison.md') as handle:
         handle.write(text)
