@@ -30,8 +30,6 @@ from .spec import (
     VideoSpec,
 )
 
-# ---------------------------------------------------------------------------- sampling
-
 
 def _sample_instance(rng: np.random.Generator, label: int, frame_start: int,
                      frame_end: int, width: int, height: int) -> InstanceSpec:

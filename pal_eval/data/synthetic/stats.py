@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# ------------------------------------------------------------------------------- stats
-
 
 def benchmark_stats(folder: str | os.PathLike) -> dict:
     """Class histogram, instance-length distribution and totals of a synth folder.

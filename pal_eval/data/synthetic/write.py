@@ -29,8 +29,6 @@ from .spec import (
     THUMOS_SUBSETS,
 )
 
-# ----------------------------------------------------------------------------- writing
-
 
 def _seconds(frame: int, fps: float) -> float:
     # Rounded so the JSON is short; 1e-4 s is far below a frame (>= 83 ms here).
@@ -75,8 +73,8 @@ def build_annotations(plan: BenchmarkPlan) -> tuple:
 def write_annotation_files(plan: BenchmarkPlan, folder: Path):
     """Write the plan's annotation files into ``folder``; return its ``ActionAnnotations``.
 
-    ``activitynet.json``, ``thumos14.json``, ``grounding_{train,test}.json`` and
-    ``charades_sta_{train,test}.txt``: they depend on the plan only, never on rendering
+    ``activitynet.json``, ``thumos14.json``, ``grounding_{train,val,test}.json`` and
+    ``charades_sta_{train,val,test}.txt``: they depend on the plan only, never on rendering
     (``tests/data/test_synthetic_annotation_pin.py`` pins their bytes).
     """
     from pal_eval.data.annotations.writers import (
