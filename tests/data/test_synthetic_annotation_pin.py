@@ -5,7 +5,8 @@ annotations, so a change to how the benchmark is *drawn* (object size, orientati
 distractors, ...; generator 1.2 and later) must leave every annotation byte alone.
 
 The digests below were computed with main's code at generator version 1.1 (commit
-53c1782: 250-video ``small`` preset, grounding val split), by writing the files of
+53c1782: 250-video ``small`` preset, grounding val split) and hold unchanged at 1.2 (one
+shared unlabeled scene: only the clips' pixels changed), by writing the files of
 ``pal-eval synth --preset tiny --seed 0`` and of the plan of ``--preset small --seed 0``
 (the demo's data): a golden snapshot, exact across machines because the plan is integer
 frames and IEEE divisions written with Python's shortest float repr. If a change of the
@@ -21,7 +22,7 @@ import pytest
 from pal_eval.cli import main
 from pal_eval.data import synthetic
 
-#: sha256 of every annotation file (and of ``unlabeled/labels.txt``), generator 1.1
+#: sha256 of every annotation file (and of ``unlabeled/labels.txt``), generators 1.1 and 1.2
 PINNED = {
     ('tiny', 0): {
         'activitynet.json':

@@ -21,7 +21,7 @@ Folder layout written by :func:`generate` (the contract in ``docs/DEVELOPING.md`
     DIR/unlabeled/<clip>.mp4, DIR/unlabeled/list.txt, DIR/unlabeled/labels.txt
 
 The unlabeled clips (the pretraining set) each show one object performing one motion
-class throughout, over one of :data:`UNLABELED_SCENES` background scenes shared by all
+class throughout, over the :data:`UNLABELED_SCENES` background scene(s) shared by all
 clips (see :func:`unlabeled_scene_pool`). ``unlabeled/labels.txt`` holds their motion
 classes, **for the supervised TAC baseline only** (no self-supervised method reads it):
 one line per clip, in ``list.txt`` order, ``<file name> <class index>`` separated by one

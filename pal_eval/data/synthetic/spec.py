@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GENERATOR_VERSION = '1.1'  # 1.1: unlabeled clips over a shared scene pool, labels.txt
+# 1.1: unlabeled clips over a shared scene pool, labels.txt; 1.2: one shared scene
+GENERATOR_VERSION = '1.2'
 GENERATOR_NAME = 'pal-eval synth'
 
 #: Action classes: name -> (motion, grounding phrase). The class is the motion only.
