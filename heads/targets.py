@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from pal_eval.core.tiou import pairwise_tiou
+from pal_eval.core.tiou import coverage, pairwise_tiou
 
 __all__ = ['BOUNDARY_ANCHORS', 'boundary_anchor_offsets', 'boundary_labels', 'iou_map_labels',
            'localization_labels', 'valid_anchors', 'proposal_map_mask', 'gtad_targets',
@@ -91,10 +91,9 @@ def boundary_labels(gt_positions: np.ndarray, temporal_scale: int, region: float
     if gt.size == 0:
         return np.zeros(temporal_scale, dtype=np.float32)
     half = region * gap / 2.0
-    inter = (np.minimum(anchor_end[:, None], gt + half)
-             - np.maximum(anchor_start[:, None], gt - half)).clip(0)
-    # Intersection over anchor length (IoP), not tIoU: a hand-written 2-liner on purpose.
-    return (inter / (anchor_end - anchor_start)[:, None]).max(axis=1).astype(np.float32)
+    regions = np.stack([gt[0] - half, gt[0] + half], axis=1)
+    # Intersection over anchor length (mmaction2's ioa_with_anchors), not tIoU.
+    return coverage(anchor_start, anchor_end, regions).max(axis=1).astype(np.float32)
 
 
 def iou_map_labels(gt_segments: np.ndarray, temporal_scale: int) -> np.ndarray:

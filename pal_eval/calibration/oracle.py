@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pal_eval.core.tiou import coverage
 from pal_eval.errors import InputError
 
 __all__ = ['VideoGrid', 'window_edges', 'coverage', 'word_bucket', 'oracle_features',
@@ -81,30 +82,6 @@ def window_edges(centers: np.ndarray, duration: float) -> tuple[np.ndarray, np.n
     starts = np.concatenate([[first], middle]).clip(0.0, duration)
     ends = np.concatenate([middle, [last]]).clip(0.0, duration)
     return starts, ends
-
-
-def coverage(starts: np.ndarray, ends: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Fraction of each window ``[starts[t], ends[t]]`` covered by each segment.
-
-    Args:
-        starts, ends: ``[T]`` window edges (seconds).
-        segments: ``[M, 2]`` segments (seconds).
-
-    Returns:
-        ``[T, M]`` in ``[0, 1]`` (a zero-length window counts as covered when inside).
-
-    Examples:
-        >>> coverage(np.array([0., 1.]), np.array([1., 2.]), np.array([[0.5, 2.0]])).tolist()
-        [[0.5], [1.0]]
-    """
-    starts = np.asarray(starts, np.float64)[:, None]
-    ends = np.asarray(ends, np.float64)[:, None]
-    segments = np.asarray(segments, np.float64).reshape(-1, 2)
-    inter = (np.minimum(ends, segments[None, :, 1])
-             - np.maximum(starts, segments[None, :, 0])).clip(0.0)
-    width = ends - starts
-    inside = (starts >= segments[None, :, 0]) & (ends <= segments[None, :, 1])
-    return np.where(width > 0, inter / np.where(width > 0, width, 1.0), inside * 1.0)
 
 
 def word_bucket(word: str, word_dim: int) -> int:

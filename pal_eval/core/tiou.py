@@ -13,6 +13,8 @@ side as in the official evaluators::
 the same number mathematically for overlapping segments (and 0 otherwise), but not
 always bit for bit; the evaluators pick the form of the code they reproduce.
 
+The same module holds :func:`coverage`, the intersection over a window's own length.
+
 Everything is float64: mmaction2's ports hold tIoU in float32, which moves values that
 equal a threshold (0.5, 0.75, ...) to the wrong side of it.
 
@@ -30,7 +32,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ['segment_tiou', 'pairwise_tiou', 'paired_tiou', 'as_segments']
+__all__ = ['segment_tiou', 'pairwise_tiou', 'paired_tiou', 'as_segments', 'coverage']
 
 Union = Literal['sum', 'hull']
 
@@ -148,3 +150,31 @@ def paired_tiou(segments_a: ArrayLike, segments_b: ArrayLike,
     a = as_segments(segments_a)
     b = as_segments(segments_b)
     return _tiou(a[:, 0], a[:, 1], b[:, 0], b[:, 1], union, zero_union)
+
+
+def coverage(starts: np.ndarray, ends: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Fraction of each window ``[starts[t], ends[t]]`` covered by each segment.
+
+    Intersection over the window's own length (not tIoU): BMN's boundary labels (anchor
+    covered by a boundary region) and the oracle features (feature window covered by an
+    instance) both use it.
+
+    Args:
+        starts, ends: ``[T]`` window edges.
+        segments: ``[M, 2]`` segments, in the windows' unit.
+
+    Returns:
+        ``[T, M]`` in ``[0, 1]`` (a zero-length window counts as covered when inside).
+
+    Examples:
+        >>> coverage(np.array([0., 1.]), np.array([1., 2.]), np.array([[0.5, 2.0]])).tolist()
+        [[0.5], [1.0]]
+    """
+    starts = np.asarray(starts, np.float64)[:, None]
+    ends = np.asarray(ends, np.float64)[:, None]
+    segments = np.asarray(segments, np.float64).reshape(-1, 2)
+    inter = (np.minimum(ends, segments[None, :, 1])
+             - np.maximum(starts, segments[None, :, 0])).clip(0.0)
+    width = ends - starts
+    inside = (starts >= segments[None, :, 0]) & (ends <= segments[None, :, 1])
+    return np.where(width > 0, inter / np.where(width > 0, width, 1.0), inside * 1.0)

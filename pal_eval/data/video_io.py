@@ -10,6 +10,9 @@ import numpy as np
 from pal_eval.errors import InputError
 from pal_eval.io import atomic_write
 
+#: File suffixes taken for videos when a folder is scanned (extraction, predict, pretraining).
+VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v')
+
 
 def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float, *,
                 crf: int = 18, codec: str = 'libx264') -> None:

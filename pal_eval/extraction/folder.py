@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from pal_eval.data.features import META_FILE, check_video_id, dump_meta
+from pal_eval.data.video_io import VIDEO_SUFFIXES
 from pal_eval.errors import InputError, PalEvalError
 from pal_eval.extraction.sampling import SamplingPolicy
 from pal_eval.io import read_json, write_json
 from pal_eval.version import __version__
 
-VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v')
 #: meta.json fields that must agree before new features may join an existing folder.
 SETTINGS_KEYS = ('encoder', 'checkpoint_sha256', 'pretext', 'fps', 'frames_per_clip',
                  'frame_interval', 'stride', 'input_size', 'mean', 'std', 'feature_dim',

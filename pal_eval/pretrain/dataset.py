@@ -37,10 +37,10 @@ from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.logging import print_log
 
+from pal_eval.data.video_io import VIDEO_SUFFIXES
 from pal_eval.errors import InputError
 from pal_eval.pretrain.compositing import paste_region, plan_composite, sample_region
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
 MODES = ('pal', 'two_views')
 REGIONS = ('two', 'shared')
 DECODERS = {'pyav': ('PyAVInit', dict(type='PyAVDecode', mode='accurate')),
@@ -102,7 +102,7 @@ def list_videos(ann_file: str, video_root: str) -> list[str]:
         root = Path(video_root)
         if not root.is_dir():
             raise InputError(root, 'video folder not found')
-        videos = sorted(str(p) for p in root.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+        videos = sorted(str(p) for p in root.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
         source = root
     if len(videos) < 2:
         raise InputError(source, f'need at least 2 videos for pretraining, found {len(videos)}')
