@@ -174,9 +174,10 @@ GTAD_OPTIONS = {  # class fusion from published video-level scores (CUHK, Untrim
     'model.class_fusion.score_file': '{class_scores}',
     'model.class_fusion.ann_file': '{annotations}',
 }
-# 2D-TAN's datasets join data_root to relative paths (feature_dir and ann_file; its configs:
-# data/<set>/): the plan's paths are relative to where it runs, so the root is the working
-# folder (without it a relative --work-dir reads data/synthetic/work_dirs/...).
+# Feature datasets join data_root to relative paths (feature_dir, ann_file, ...), and the
+# 2D-TAN configs set one (data/<set>/; the BMN / G-TAD configs spell whole paths): the
+# plan's paths are relative to where it runs, so the root is the working folder (without
+# it a relative --work-dir reads data/synthetic/work_dirs/...).
 TAN2D_OPTIONS = {'model.vocabulary.ann_file': '{train_annotations}',
                  **{f'{split}_dataloader.dataset.data_root': '.'
                     for split in ('train', 'val', 'test')}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -199,3 +200,22 @@ def test_thumos_dataset_reads_the_evaluators_csv(shared_annotations, tmp_path, n
     bbox = first.gt_instances.gt_bbox.numpy()
     # G-TAD's rule keeps the segments overlapping the window at all, unclipped.
     assert len(bbox) > 0 and np.all(bbox[:, 1] > 0.0) and np.all(bbox[:, 0] < 1.0)
+
+
+def test_data_root_moves_every_path_of_the_dataset(feature_folder, tmp_path, monkeypatch):
+    """One ``data_root`` joins ann_file (MMEngine's rule), feature_dir and blocked_videos
+    alike: a relative config works from any folder, absolute paths stay as they are."""
+    seen = []
+    annotations = localization.load_actions
+    monkeypatch.setattr(localization, 'load_actions',
+                        lambda path, subset: seen.append(path) or annotations(path, subset))
+    (tmp_path / 'blocked.json').write_text('["v3"]')
+    monkeypatch.chdir('/')
+    ds = ActivityNetFeatureDataset('ann.json', '.', test_mode=True, data_root=str(tmp_path),
+                                   blocked_videos='blocked.json')
+    assert Path(ds.feature_dir) == tmp_path and seen == [str(tmp_path / 'ann.json')]
+    assert sorted(ds.get_data_info(i)['video_id'] for i in range(len(ds))) == ['v1', 'v2']
+    absolute = ActivityNetFeatureDataset(str(tmp_path / 'ann.json'), str(feature_folder),
+                                         test_mode=True, data_root='/elsewhere',
+                                         blocked_videos=str(tmp_path / 'blocked.json'))
+    assert absolute.feature_dir == str(feature_folder) and len(absolute) == 2

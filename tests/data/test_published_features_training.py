@@ -234,3 +234,15 @@ def test_an_explicit_feat_dim_that_differs_is_an_error_naming_both(tmp_path):
         resolve_data_settings(cfg)
     cfg.merge_from_dict({'model.feat_dim': 512})
     assert resolve_data_settings(cfg).model.feat_dim == 512
+
+
+def test_feat_dim_auto_reads_the_folder_under_the_datasets_data_root(tmp_path):
+    """A BMN config with ``data_root`` and a relative ``feature_dir``: 'auto' reads the
+    folder the dataset will open (data_root joined), not one relative to the caller."""
+    from pal_eval.data.datasets.runner import resolve_data_settings
+
+    layout = layouts.tsp_h5(tmp_path / 'data')
+    relative = layout.features.relative_to(tmp_path)
+    cfg = Config.fromfile(REPO / 'configs/proposal/bmn_tsp_1xb16-t100-9e_activitynet.py')
+    cfg.merge_from_dict(data_options(dict(feature_dir=str(relative), data_root=str(tmp_path))))
+    assert resolve_data_settings(cfg).model.feat_dim == 512

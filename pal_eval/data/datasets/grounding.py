@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -130,6 +129,11 @@ from mmaction.registry import DATASETS, TRANSFORMS  # noqa: E402
 from mmcv.transforms import BaseTransform  # noqa: E402
 from mmengine.dataset import BaseDataset  # noqa: E402
 
+from pal_eval.data.datasets.localization import (  # noqa: E402
+    check_missing_features,
+    under_data_root,
+)
+
 
 @DATASETS.register_module()
 class GroundingFeatureDataset(BaseDataset):
@@ -158,16 +162,14 @@ class GroundingFeatureDataset(BaseDataset):
                  test_mode: bool = False, **kwargs):
         from pal_eval.data.feature_sources import FeatureSource
 
-        root = Path(data_root) if data_root else Path()
-        self.feature_dir = str(root / feature_dir)
+        self.feature_dir = under_data_root(feature_dir, data_root)
         self.feature_source = FeatureSource.from_config(feature_source)
         self.subset = subset
-        self.durations_file = str(root / durations_file) if durations_file else None
+        self.durations_file = under_data_root(durations_file, data_root)
         super().__init__(ann_file=ann_file, data_root=data_root, pipeline=pipeline,
                          test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        from pal_eval.data.datasets.localization import check_missing_features
         from pal_eval.data.feature_sources import open_feature_store
 
         queries = read_grounding_queries(self.ann_file, subset=self.subset,

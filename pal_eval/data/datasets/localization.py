@@ -31,6 +31,7 @@ THUMOS14's frame ``5 (w + b)``; ``gt_bbox`` is expressed in the same convention)
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Sequence
 
@@ -47,13 +48,32 @@ from pal_eval.data.annotations import load_actions
 from pal_eval.errors import InputError, PalEvalError
 
 __all__ = [
-    'window_starts', 'window_ground_truth', 'check_missing_features',
+    'window_starts', 'window_ground_truth', 'check_missing_features', 'under_data_root',
     'ActivityNetFeatureDataset',
     'ThumosFeatureDataset',
 ]
 
 
 # --------------------------------------------------------------------------- core
+def under_data_root(path: str | None, data_root: str | None) -> str | None:
+    """``path`` as a feature dataset opens it: relative paths are taken from ``data_root``.
+
+    The rule of MMEngine's ``BaseDataset`` for ``ann_file``, applied to every other path a
+    feature dataset reads (``feature_dir``, ``blocked_videos``, ``durations_file``), so one
+    ``data_root`` moves all of them together. Absolute paths and an empty root leave
+    ``path`` as it is.
+
+    Examples:
+        >>> under_data_root('features/pal', 'data/anet')
+        'data/anet/features/pal'
+        >>> under_data_root('/abs/features', 'data/anet'), under_data_root('f', '')
+        ('/abs/features', 'f')
+    """
+    if not path or not data_root or os.path.isabs(path):
+        return path
+    return os.path.join(data_root, path)
+
+
 def window_starts(num_features: int, window_size: int, window_stride: int,
                   last: str = 'cover', min_tail: int | None = None) -> list[int]:
     """First feature index of each sliding window.
@@ -176,6 +196,8 @@ class _FeatureDatasetBase(BaseDataset):
         missing_features: ``'error'`` (default): an annotated video without features is
             an error naming the folder and the videos; ``'skip'``: such videos are left
             out with one warning (a split left empty is still an error).
+        data_root (keyword, MMEngine's): root of the relative ``ann_file``,
+            ``feature_dir`` and ``blocked_videos`` (:func:`under_data_root`).
     """
 
     def __init__(self, ann_file: str, feature_dir: str, *, subset: str | None = None,
@@ -188,11 +210,12 @@ class _FeatureDatasetBase(BaseDataset):
         if missing_features not in ('error', 'skip'):
             raise PalEvalError(f"missing_features must be 'error' or 'skip', got "
                                f'{missing_features!r}')
-        self.feature_dir = feature_dir
+        data_root = kwargs.get('data_root') or ''
+        self.feature_dir = under_data_root(feature_dir, data_root)
         self.subset = subset
         self.temporal_scale = int(temporal_scale)
         self.feature_source = FeatureSource.from_config(feature_source)
-        self.blocked_videos = blocked_videos
+        self.blocked_videos = under_data_root(blocked_videos, data_root)
         self.missing_features = missing_features
         self._store = None
         super().__init__(ann_file=ann_file, pipeline=list(pipeline), test_mode=test_mode,

@@ -45,10 +45,7 @@ def dataset_feature_dim(dataset: MutableMapping) -> tuple[str, int | None] | Non
 
     if not isinstance(dataset, MutableMapping) or not dataset.get('feature_dir'):
         return None
-    folder = str(dataset['feature_dir'])
-    root = dataset.get('data_root') or ''
-    if dataset.get('type') == 'GroundingFeatureDataset' and root:
-        folder = str(Path(root) / folder)
+    folder = _feature_folder(dataset)
     source = dataset.get('feature_source')
     store = open_feature_store(folder, dict(source) if source is not None else None)
     return folder, store.feature_dim
@@ -108,10 +105,14 @@ def _resolve_feat_dim(cfg: MutableMapping, model: MutableMapping) -> None:
 def _folder_exists(dataset) -> bool:
     if not isinstance(dataset, MutableMapping) or not dataset.get('feature_dir'):
         return False
-    folder = Path(str(dataset['feature_dir']))
-    if dataset.get('type') == 'GroundingFeatureDataset' and dataset.get('data_root'):
-        folder = Path(str(dataset['data_root'])) / folder
-    return folder.is_dir()
+    return Path(_feature_folder(dataset)).is_dir()
+
+
+def _feature_folder(dataset: MutableMapping) -> str:
+    """The folder a feature dataset config opens (``feature_dir`` under ``data_root``)."""
+    from pal_eval.data.datasets.localization import under_data_root
+
+    return under_data_root(str(dataset['feature_dir']), str(dataset.get('data_root') or ''))
 
 
 def _under(work_dir: str, path: str) -> str:
