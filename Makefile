@@ -31,6 +31,9 @@ $(STAMP): pyproject.toml
 		$(PIP) install --no-deps --force-reinstall \
 			"opencv-python==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python"))')"; \
 	fi
+	@# yapf's grammar cache, built once here: processes importing MMEngine together right
+	@# after an install can otherwise read it half-written (pal_eval/compat.py).
+	@$(PY) -c 'from pal_eval.compat import prime_yapf_grammar_cache as p; p()'
 	@touch $(STAMP)
 
 lint: install

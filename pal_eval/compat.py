@@ -21,6 +21,11 @@ The fixes:
   ``torch.cuda.set_device`` and wraps the model with ``device_ids=[LOCAL_RANK]``
   even when there is no GPU; on CPU we initialise the process group with gloo and
   build DDP without device ids.
+* :func:`prime_yapf_grammar_cache`: yapf 0.43 (imported by ``mmengine.config``) renames
+  its grammar cache into place before flushing it, so processes that import MMEngine
+  together right after an install can read an empty pickle (``EOFError``; a killed
+  writer leaves it broken for good). The leaderboard runner and ``make install`` build
+  the cache once, in one process, and a broken one is rebuilt.
 """
 from __future__ import annotations
 
@@ -342,3 +347,56 @@ def run_when_imported(name: str, callback: Callable[[], None]) -> None:
         callback()
     else:
         sys.meta_path.insert(0, _PostImportHook(name, callback))
+
+
+def _yapf_cache_folder():
+    """yapf's grammar cache folder, found without importing yapf (a broken cache makes
+    that import fail): ``platformdirs.user_cache_dir('YAPF', 'Google', <version>)``, as
+    ``yapf_third_party/_ylib2to3/pgen2/driver.py`` spells it."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(appname='YAPF', appauthor='Google', version=version('yapf')))
+
+
+def prime_yapf_grammar_cache() -> bool:
+    """Build yapf's grammar cache in this process; rebuild it if a pickle in it is broken.
+
+    ``import yapf`` re-pickles its two grammars into the user cache whenever the cache is
+    older than the installed ``Grammar.txt`` (every fresh install) and renames each pickle
+    into place *before* its buffer is flushed (``pgen2/grammar.py::Grammar.dump``): a
+    second process importing yapf in that moment loads an empty file and dies with
+    ``EOFError: Ran out of input`` (seen: a fresh clone's ``make demo`` starting its two
+    pretraining stages at once). Importing yapf here first, alone, leaves a fresh cache the
+    stage processes only read. A pickle that does not load (a writer killed in that
+    moment) would break every later import: the cache's pickles are deleted and rebuilt.
+
+    Returns:
+        True if a broken cache was found and rebuilt.
+
+    Raises:
+        InputError: the cache still does not load after the rebuild (names the folder).
+    """
+    if importlib.util.find_spec('yapf') is None:
+        return False
+    if module_ready('yapf'):
+        return False  # imported already: its cache loaded (or was written) in this process
+    try:
+        import yapf  # noqa: F401
+        return False
+    except (EOFError, pickle.UnpicklingError, ValueError):
+        pass
+    folder = _yapf_cache_folder()
+    for path in folder.glob('*.pickle'):  # only a cache: yapf rebuilds what is missing
+        path.unlink(missing_ok=True)
+    for name in [m for m in sys.modules if m.split('.')[0] in ('yapf', 'yapf_third_party')]:
+        del sys.modules[name]
+    try:
+        import yapf  # noqa: F401,F811
+    except (EOFError, pickle.UnpicklingError, ValueError) as error:
+        raise InputError(str(folder), f'yapf grammar cache does not load ({error}); '
+                         'delete the folder') from None
+    return True
+

@@ -186,3 +186,49 @@ def test_mmcv_lite_ops_warning_is_silenced():
     quiet = subprocess.run(run + [code.format(prelude='import pal_eval; ')],
                            capture_output=True, text=True, env=env, timeout=120)
     assert quiet.returncode == 0 and 'MultiScaleDeformableAttention' not in quiet.stderr
+
+
+def _python_with_cache(code: str, cache_home) -> subprocess.CompletedProcess:
+    """A fresh interpreter whose user cache (yapf's grammar pickles) is ``cache_home``."""
+    env = dict(os.environ, PYTHONWARNINGS='ignore', XDG_CACHE_HOME=str(cache_home))
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def test_broken_yapf_grammar_cache_is_rebuilt(tmp_path):
+    """A pickle left empty (yapf renames it into place before flushing it) breaks every
+    later ``import mmengine.config`` with EOFError; priming rebuilds it."""
+    assert _python_with_cache('import yapf', tmp_path).returncode == 0
+    pickles = sorted(tmp_path.rglob('*.pickle'))
+    assert len(pickles) == 2                      # Grammar and PatternGrammar
+    pickles[-1].write_bytes(b'')                  # what a reader can meet mid-write
+    broken = _python_with_cache('import mmengine.config', tmp_path)
+    assert broken.returncode != 0 and 'EOFError' in broken.stderr
+    primed = _python_with_cache("""
+        from pal_eval.compat import prime_yapf_grammar_cache
+        print(prime_yapf_grammar_cache())
+        import mmengine.config
+        """, tmp_path)
+    assert primed.returncode == 0, primed.stderr
+    assert primed.stdout.split() == ['True']
+    assert all(path.stat().st_size > 0 for path in pickles)
+    assert _python_with_cache('import mmengine.config', tmp_path).returncode == 0
+
+
+def test_primed_yapf_cache_is_only_read_by_later_processes(tmp_path):
+    """After priming, importing yapf writes nothing (so no process can meet a file being
+    written): a later import with ``Grammar.dump`` made fatal still succeeds, while an
+    unprimed cache does call it."""
+    fatal_dump = """
+        from yapf_third_party._ylib2to3.pgen2 import grammar
+        def dump(self, filename):
+            raise SystemExit(3)
+        grammar.Grammar.dump = dump
+        import yapf
+        """
+    assert _python_with_cache(fatal_dump, tmp_path / 'fresh').returncode == 3
+    primed = _python_with_cache(
+        'from pal_eval.compat import prime_yapf_grammar_cache as p; print(p())',
+        tmp_path / 'primed')
+    assert primed.returncode == 0 and primed.stdout.split() == ['False']
+    assert _python_with_cache(fatal_dump, tmp_path / 'primed').returncode == 0

@@ -169,6 +169,10 @@ def run_plan(plan: Plan, work_dir: str | os.PathLike, *,
             outcomes[stage.id] = StageOutcome(stage, 'skipped')
         else:
             pending.append(stage)
+    if int(jobs) > 1 and pending:
+        from pal_eval.compat import prime_yapf_grammar_cache
+
+        prime_yapf_grammar_cache()  # before stage processes import MMEngine side by side
     priority = critical_path(plan)
     running: dict = {}
     failure: str | None = None

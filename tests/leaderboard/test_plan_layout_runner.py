@@ -400,3 +400,25 @@ def test_annotated_ids_of_real_files(shared_annotations):
     assert len(annotated_video_ids(thumos)) == 410
     captions = shared_annotations / 'microsoft_2D-TAN' / 'ActivityNet_val.json'
     assert len(annotated_video_ids(captions)) == 4917
+
+
+def test_parallel_runs_prime_yapfs_cache_before_the_stages_start(tmp_path, monkeypatch):
+    """Stages that import MMEngine side by side need yapf's grammar cache built first
+    (pal_eval.compat.prime_yapf_grammar_cache); one job at a time needs nothing."""
+    from pal_eval import compat
+
+    events: list[str] = []
+    monkeypatch.setattr(compat, 'prime_yapf_grammar_cache', lambda: events.append('prime'))
+    plan = build_plan(synthetic_spec(tmp_path), work_dir=str(tmp_path / 'w'),
+                      rows=['random_gtad_synthetic'])
+    calls: list[str] = []
+    fake = _fake_executor(calls)
+    run_plan(plan, tmp_path / 'w', execute=lambda c: events.append('stage') or fake(c),
+             log=lambda _: None, jobs=2)
+    assert events[0] == 'prime' and events.count('prime') == 1 and 'stage' in events
+    events.clear()
+    serial = build_plan(synthetic_spec(tmp_path), work_dir=str(tmp_path / 'w2'),
+                        rows=['random_gtad_synthetic'])
+    run_plan(serial, tmp_path / 'w2', execute=lambda c: events.append('stage') or fake(c),
+             log=lambda _: None, jobs=1)
+    assert 'stage' in events and 'prime' not in events
