@@ -28,6 +28,7 @@ metrics file ``<work-dir>/results/pal_j<J>_gtad_synthetic/metrics.json`` that al
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -140,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--clips', default=','.join(map(str, CLIPS)),
                         help='comma list of J (default 4,6,8,10,12)')
     parser.add_argument('--seed', type=int, default=0, help='synthetic benchmark seed')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='stages run at once (default 2: the 2-core CPU machine); each '
+                             "stage's output goes to <work-dir>/logs/")
     parser.add_argument('--plan', action='store_true', help='print the commands and exit')
     parser.add_argument('--dry-run', action='store_true', help='check inputs, run nothing')
     args = parser.parse_args(argv)
@@ -165,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = table1_spec(synth, clips)['encoders'][f'pal_j{clips[0]}']['pretrain_config']
         count_cost(config, clips, f'{args.work_dir}/flops.json')
-        run_plan(plan, args.work_dir)
+        if args.jobs > 1:
+            os.environ.setdefault('OMP_NUM_THREADS', '1')  # small models: one thread a stage
+        run_plan(plan, args.work_dir, jobs=args.jobs, stage_logs=True)
         frame = summarise(plan, args.work_dir, clips)
     except PalEvalError as exc:
         print(f'error: {exc}', file=sys.stderr)
