@@ -37,7 +37,7 @@ import sys
 import types
 from collections.abc import Callable
 
-from pal_eval.errors import InputError
+from pal_eval.errors import InputError, PalEvalError
 
 __all__ = [
     'silence_mmcv_lite_warning',
@@ -349,20 +349,21 @@ def run_when_imported(name: str, callback: Callable[[], None]) -> None:
         sys.meta_path.insert(0, _PostImportHook(name, callback))
 
 
-def _yapf_cache_folder():
-    """yapf's grammar cache folder, found without importing yapf (a broken cache makes
-    that import fail): ``platformdirs.user_cache_dir('YAPF', 'Google', <version>)``, as
-    ``yapf_third_party/_ylib2to3/pgen2/driver.py`` spells it."""
-    from importlib.metadata import version
-    from pathlib import Path
-
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(appname='YAPF', appauthor='Google', version=version('yapf')))
+def _unloadable_yapf_pickles(error: BaseException) -> list[str]:
+    """The grammar pickles a failed ``import yapf`` could not load: the ``gp`` argument
+    of ``yapf_third_party/_ylib2to3/pgen2/driver.py::load_grammar`` in the traceback's
+    frames (asking yapf for its cache path would import yapf again)."""
+    paths, frame = [], error.__traceback__
+    while frame is not None:
+        code, local = frame.tb_frame.f_code, frame.tb_frame.f_locals
+        if code.co_name == 'load_grammar' and isinstance(local.get('gp'), str):
+            paths.append(local['gp'])
+        frame = frame.tb_next
+    return paths
 
 
 def prime_yapf_grammar_cache() -> bool:
-    """Build yapf's grammar cache in this process; rebuild it if a pickle in it is broken.
+    """Build yapf's grammar cache in this process; rebuild a pickle in it that is broken.
 
     ``import yapf`` re-pickles its two grammars into the user cache whenever the cache is
     older than the installed ``Grammar.txt`` (every fresh install) and renames each pickle
@@ -371,32 +372,31 @@ def prime_yapf_grammar_cache() -> bool:
     ``EOFError: Ran out of input`` (seen: a fresh clone's ``make demo`` starting its two
     pretraining stages at once). Importing yapf here first, alone, leaves a fresh cache the
     stage processes only read. A pickle that does not load (a writer killed in that
-    moment) would break every later import: the cache's pickles are deleted and rebuilt.
+    moment) would break every later import: it is deleted, and yapf writes it anew.
 
     Returns:
-        True if a broken cache was found and rebuilt.
+        True if a broken pickle was found and rebuilt.
 
     Raises:
-        InputError: the cache still does not load after the rebuild (names the folder).
+        PalEvalError: the cache still does not load (names what failed).
     """
-    if importlib.util.find_spec('yapf') is None:
-        return False
-    if module_ready('yapf'):
-        return False  # imported already: its cache loaded (or was written) in this process
-    try:
-        import yapf  # noqa: F401
-        return False
-    except (EOFError, pickle.UnpicklingError, ValueError):
-        pass
-    folder = _yapf_cache_folder()
-    for path in folder.glob('*.pickle'):  # only a cache: yapf rebuilds what is missing
-        path.unlink(missing_ok=True)
-    for name in [m for m in sys.modules if m.split('.')[0] in ('yapf', 'yapf_third_party')]:
-        del sys.modules[name]
-    try:
-        import yapf  # noqa: F401,F811
-    except (EOFError, pickle.UnpicklingError, ValueError) as error:
-        raise InputError(str(folder), f'yapf grammar cache does not load ({error}); '
-                         'delete the folder') from None
-    return True
-
+    if importlib.util.find_spec('yapf') is None or module_ready('yapf'):
+        return False  # absent, or imported already: its cache loaded in this process
+    rebuilt = False
+    for _ in range(3):  # Grammar, PatternGrammar: each may be broken
+        try:
+            import yapf  # noqa: F401
+            return rebuilt
+        except (EOFError, pickle.UnpicklingError, ValueError) as error:
+            broken = _unloadable_yapf_pickles(error)
+            if not broken:
+                raise PalEvalError(f"yapf's grammar cache does not load ({error!r}); delete "
+                                   'its folder (~/.cache/YAPF)') from None
+            for path in broken:
+                os.remove(path)
+            for name in [m for m in sys.modules
+                         if m.split('.')[0] in ('yapf', 'yapf_third_party')]:
+                del sys.modules[name]
+            rebuilt = True
+    raise PalEvalError("yapf's grammar cache does not load after a rebuild; delete its "
+                       'folder (~/.cache/YAPF)')

@@ -201,7 +201,8 @@ def test_broken_yapf_grammar_cache_is_rebuilt(tmp_path):
     assert _python_with_cache('import yapf', tmp_path).returncode == 0
     pickles = sorted(tmp_path.rglob('*.pickle'))
     assert len(pickles) == 2                      # Grammar and PatternGrammar
-    pickles[-1].write_bytes(b'')                  # what a reader can meet mid-write
+    for path in pickles:
+        path.write_bytes(b'')                     # what a reader can meet mid-write
     broken = _python_with_cache('import mmengine.config', tmp_path)
     assert broken.returncode != 0 and 'EOFError' in broken.stderr
     primed = _python_with_cache("""
