@@ -46,6 +46,7 @@ __all__ = [
     'make_mmengine_checkpoints_loadable',
     'load_mmengine_checkpoint',
     'make_ddp_work_on_cpu',
+    'prime_yapf_grammar_cache',
     'module_ready',
     'run_when_imported',
 ]
