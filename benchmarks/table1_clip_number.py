@@ -133,20 +133,16 @@ def summarise(plan: Plan, work_dir: str, clips: tuple[int, ...]) -> pd.DataFrame
     return pd.DataFrame.from_records(records)
 
 
-def calibration_line(plan: Plan, work_dir: str) -> str:
+def calibration_line(plan: Plan) -> str:
     """The head's floor and ceiling on the same split (the plan's calibration rows), so
     the J rows can be read against what no features and perfect features give."""
-    values = {}
-    for name in ('floor', 'oracle'):
+    parts = []
+    for name, label in (('floor', 'floor (no features)'),
+                        ('oracle', 'oracle features (ceiling)')):
         path = plan.results.get(f'{name}_gtad_synthetic')
         if path and Path(path).is_file():
-            values[name] = 100 * load_metrics(path)['average_mAP']
-    if not values:
-        return ''
-    parts = [f'{label} {values[name]:.2f}' for name, label in
-             (('floor', 'floor (no features)'), ('oracle', 'oracle features (ceiling)'))
-             if name in values]
-    return 'Same head and split, mAP@AVG %: ' + ', '.join(parts) + '.\n'
+            parts.append(f"{label} {100 * load_metrics(path)['average_mAP']:.2f}")
+    return f'Same head and split, mAP@AVG %: {", ".join(parts)}.\n' if parts else ''
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             'every J), G-TAD head, ActivityNet-style mAP@AVG. Paper: Kinetics-400 '
             'pretraining, ActivityNet v1.3 (supplementary Table 1). Absolute mAPs are not '
             'comparable; the trend over J and the FLOPs ratios are.\n'
-            + calibration_line(plan, args.work_dir))
+            + calibration_line(plan))
     with open(f'{args.work_dir}/table1.md', 'w', encoding='utf-8') as handle:
         handle.write(markdown + '\n' + note)
     write_json(f'{args.work_dir}/table1.json', frame.to_dict(orient='records'))

@@ -87,11 +87,11 @@ def boundary_labels(gt_positions: np.ndarray, temporal_scale: int, region: float
     gap = 1.0 / temporal_scale
     anchors_at = np.arange(temporal_scale, dtype=np.float64)
     anchor_start, anchor_end = (anchors_at + low) * gap, (anchors_at + high) * gap
-    gt = np.asarray(gt_positions, dtype=np.float64).reshape(1, -1)
+    gt = np.asarray(gt_positions, dtype=np.float64).ravel()
     if gt.size == 0:
         return np.zeros(temporal_scale, dtype=np.float32)
     half = region * gap / 2.0
-    regions = np.stack([gt[0] - half, gt[0] + half], axis=1)
+    regions = np.stack([gt - half, gt + half], axis=1)
     # Intersection over anchor length (mmaction2's ioa_with_anchors), not tIoU.
     return coverage(anchor_start, anchor_end, regions).max(axis=1).astype(np.float32)
 

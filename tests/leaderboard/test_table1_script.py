@@ -77,12 +77,12 @@ def test_summary_puts_paper_row_next_to_ours(table1, tmp_path):
 def test_floor_and_ceiling_stand_under_the_table(table1, tmp_path):
     work = tmp_path / 'w'
     plan = table1.build_table1_plan(str(tmp_path / 'synth'), str(work), (4,))
-    assert table1.calibration_line(plan, str(work)) == ''   # not run yet: nothing claimed
+    assert table1.calibration_line(plan) == ''   # not run yet: nothing claimed
     for name, value in (('floor', 0.0064), ('oracle', 0.4664)):
         path = work / 'results' / f'{name}_gtad_synthetic' / 'metrics.json'
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps({'tiou_thresholds': [0.5], 'mAP': [value],
                                     'average_mAP': value}))
-    assert table1.calibration_line(plan, str(work)) == (
+    assert table1.calibration_line(plan) == (
         'Same head and split, mAP@AVG %: floor (no features) 0.64, '
         'oracle features (ceiling) 46.64.\n')

@@ -24,6 +24,7 @@ from pathlib import Path
 from mmaction.registry import RUNNERS
 from mmengine.runner import Runner
 
+from pal_eval.data.datasets.localization import under_data_root
 from pal_eval.errors import InputError, PalEvalError
 
 __all__ = ['AUTO', 'FeatureAwareRunner', 'dataset_feature_dim', 'resolve_data_settings']
@@ -110,8 +111,6 @@ def _folder_exists(dataset) -> bool:
 
 def _feature_folder(dataset: MutableMapping) -> str:
     """The folder a feature dataset config opens (``feature_dir`` under ``data_root``)."""
-    from pal_eval.data.datasets.localization import under_data_root
-
     return under_data_root(str(dataset['feature_dir']), str(dataset.get('data_root') or ''))
 
 
